@@ -1,0 +1,83 @@
+/*
+ * engine.c -- configuration and sanity checks of the private engine
+ *
+ * The engine reads its options from several places; the string below,
+ * malloc_conf_2_conf_harder under its private name, is read last and so
+ * wins over a user's MALLOC_CONF meant for a stock jemalloc.
+ */
+#include <stdio.h>
+#include <errno.h>
+
+#include "engine.h"
+#include "out.h"
+
+#ifndef ENGINE_CONF
+/*
+ * libvmem: one automatic arena (the engine's own, for nothing but its
+ * internals), a small thread cache limit (explicit caches are never
+ * trimmed), pools on retained virtual memory with the large-extent pad
+ * that tells metadata requests from data requests.
+ */
+#define ENGINE_CONF "narenas:1,tcache_max:16384,retain:true,"\
+	"hpa:false,background_thread:false,"\
+	"percpu_arena:disabled,muzzy_decay_ms:0,junk:false,zero:false"
+#endif
+
+__attribute__((visibility("hidden")))
+const char *vje_malloc_conf_2_conf_harder = ENGINE_CONF;
+
+/* engine_get -- read a mallctl value of the given size; 0 on success */
+int
+engine_get(const char *name, void *val, size_t len)
+{
+	size_t l = len;
+	int ret = vje_mallctl(name, val, &l, NULL, 0);
+	if (ret == 0 && l != len)
+		ret = EINVAL;
+	return ret;
+}
+
+/* engine_arena_ctl -- run "arena.<arena>.<what>", optionally setting val */
+int
+engine_arena_ctl(unsigned arena, const char *what, void *val, size_t len)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "arena.%u.%s", arena, what);
+	return vje_mallctl(name, NULL, NULL, val, val ? len : 0);
+}
+
+/* engine_arena_get -- read a value whose name has one %u for the arena */
+int
+engine_arena_get(const char *fmt, unsigned arena, void *val, size_t len)
+{
+	char name[128];
+	snprintf(name, sizeof(name), fmt, arena);
+	return engine_get(name, val, len);
+}
+
+/* engine_check -- verify the engine runs as the pool code assumes */
+int
+engine_check(void)
+{
+	bool retain = false, oblivious = false;
+	size_t pad_page = 0;
+
+	if (engine_get("opt.retain", &retain, sizeof(retain)) || !retain) {
+		ERR("engine: opt.retain is off; pools need retained extents");
+		errno = ENOTSUP;
+		return -1;
+	}
+	/*
+	 * Every large extent carries one page of pad, so a data extent is
+	 * never a multiple of 2 MiB with 2 MiB alignment; only metadata is.
+	 */
+	if (engine_get("opt.cache_oblivious", &oblivious, sizeof(oblivious))
+	    || !oblivious
+	    || engine_get("arenas.page", &pad_page, sizeof(pad_page))
+	    || pad_page != 4096) {
+		ERR("engine: cache-oblivious pad missing; refusing to run");
+		errno = ENOTSUP;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,446 @@
+/*
+ * vmem.c -- the entry points of libvmem: argument checks and dispatch
+ *
+ * The work is done by pool.c (memory, hooks, arena), tcache.c (the
+ * caches per thread and pool), file.c (files and mappings) and stats.c.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "libvmem.h"
+#include "file.h"
+#include "out.h"
+#include "stats.h"
+#include "vg.h"
+#include "vmem.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+int On_valgrind;
+static int Punch;	/* VMEM_PUNCH_HOLES=1 */
+
+/* vmem_init -- library constructor: environment, valgrind */
+__attribute__((constructor))
+static void
+vmem_init(void)
+{
+	out_init("VMEM", "libvmem");
+	VG_INIT();
+	Punch = pool_punch_env("VMEM_PUNCH_HOLES");
+	LOG(3, "libvmem %d.%d, hole punching %s", VMEM_MAJOR_VERSION,
+			VMEM_MINOR_VERSION, Punch ? "on" : "off");
+}
+
+/* vmem_fini -- library destructor: the main thread's caches, the log */
+__attribute__((destructor))
+static void
+vmem_fini(void)
+{
+	tc_thread_fini();
+	out_fini();
+}
+
+/* vmem_setup -- make vmp a live pool over [addr, addr + size) */
+static int
+vmem_setup(struct vmem *vmp, void *addr, size_t size, enum vmem_kind kind)
+{
+	int zeroed = kind == VMEM_FILE;
+	memset(vmp, 0, sizeof(*vmp));
+	vmp->kind = kind;
+	if (reg_add(vmp) != 0)
+		return -1;
+	if (pool_init(&vmp->pool, addr, size, zeroed,
+			Punch && kind != VMEM_REGION) != 0) {
+		int e = errno;
+		reg_remove(vmp);
+		errno = e;
+		return -1;
+	}
+	if (tc_pool_init(vmp) != 0) {
+		int e = errno;
+		(void) pool_fini(&vmp->pool);
+		reg_remove(vmp);
+		errno = e;
+		return -1;
+	}
+	vmp->flags_nocache = MALLOCX_ARENA(vmp->pool.arena) |
+		MALLOCX_TCACHE_NONE;
+	vmp->magic = VMEM_MAGIC;
+	VG_NOACCESS(addr, size);
+	return 0;
+}
+
+/* vmem_create -- make a pool of size bytes on a new file in dir */
+EXPORT VMEM *
+vmem_create(const char *dir, size_t size)
+{
+	LOG(3, "dir %s size %zu", dir ? dir : "(null)", size);
+	if (size < VMEM_MIN_POOL) {
+		ERR("size %zu smaller than %zu", size, VMEM_MIN_POOL);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (dir == NULL) {
+		ERR("dir NULL");
+		errno = EINVAL;
+		return NULL;
+	}
+	struct vmem *vmp = Malloc(sizeof(*vmp));
+	if (vmp == NULL) {
+		ERR("out of memory for the pool handle");
+		errno = ENOMEM;
+		return NULL;
+	}
+	size &= ~(size_t)4095;
+	int devdax;
+	int fd = file_open_pool(dir, &size, &devdax);
+	if (fd < 0)
+		goto err_free;
+	void *addr = file_map(fd, size, MAP_SHARED);
+	int e = errno;
+	close(fd);
+	errno = e;
+	if (addr == NULL)
+		goto err_free;
+	if (vmem_setup(vmp, addr, size, devdax ? VMEM_DEVDAX : VMEM_FILE)) {
+		e = errno;
+		munmap(addr, size);
+		errno = e;
+		goto err_free;
+	}
+	vmp->map_addr = addr;
+	vmp->map_len = size;
+	return vmp;
+err_free:
+	e = errno;
+	Free(vmp);
+	errno = e;
+	return NULL;
+}
+
+/* vmem_create_in_region -- make a pool on memory the caller mapped */
+EXPORT VMEM *
+vmem_create_in_region(void *addr, size_t size)
+{
+	LOG(3, "addr %p size %zu", addr, size);
+	if (((uintptr_t)addr & 4095) != 0) {
+		ERR("addr %p not aligned to pagesize 4096", addr);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (addr == NULL) {
+		ERR("addr NULL");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size < VMEM_MIN_POOL) {
+		ERR("size %zu smaller than %zu", size, VMEM_MIN_POOL);
+		errno = EINVAL;
+		return NULL;
+	}
+	struct vmem *vmp = Malloc(sizeof(*vmp));
+	if (vmp == NULL) {
+		ERR("out of memory for the pool handle");
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (vmem_setup(vmp, addr, size & ~(size_t)4095, VMEM_REGION)) {
+		int e = errno;
+		Free(vmp);
+		errno = e;
+		return NULL;
+	}
+	return vmp;
+}
+
+/* vmem_delete -- free the pool and everything in it */
+EXPORT void
+vmem_delete(VMEM *vmp)
+{
+	LOG(3, "vmp %p", (void *)vmp);
+	if (!reg_valid(vmp)) {
+		ERR("invalid pool handle %p", (void *)vmp);
+		errno = EINVAL;
+		return;
+	}
+	reg_remove(vmp);
+	tc_pool_fini(vmp);
+	if (pool_fini(&vmp->pool) != 0)
+		return;	/* the engine refused: leave the memory mapped */
+	if (vmp->kind == VMEM_REGION)
+		VG_UNDEFINED(vmp->pool.base, vmp->pool.size);
+	else
+		munmap(vmp->map_addr, vmp->map_len);
+	vmp->magic = 0;
+	vmp->gen = 0;
+	Free(vmp);
+}
+
+/* vmem_check -- 1 consistent, 0 corrupt, -1 could not check */
+EXPORT int
+vmem_check(VMEM *vmp)
+{
+	int ret = reg_check(vmp);
+	if (ret < 0) {
+		ERR("invalid pool handle %p", (void *)vmp);
+		errno = EINVAL;
+	}
+	return ret;
+}
+
+/* vmem_stats_print -- statistics of this pool through the print function */
+EXPORT void
+vmem_stats_print(VMEM *vmp, const char *opts)
+{
+	if (!reg_valid(vmp)) {
+		ERR("invalid pool handle %p", (void *)vmp);
+		errno = EINVAL;
+		return;
+	}
+	stats_print(vmp, opts ? opts : "");
+}
+
+/* alloc_failed -- flush the cache, purge the arena, retry once */
+__attribute__((noinline, cold))
+static void *
+alloc_failed(struct vmem *vmp, const struct tc_flags *f, size_t size,
+		int flags)
+{
+	tc_flush(vmp, f);
+	pool_purge(&vmp->pool);
+	void *p = vje_mallocx(size, flags);
+	if (p == NULL) {
+		ERR("out of memory in pool %p (%zu bytes)", (void *)vmp, size);
+		errno = ENOMEM;
+	}
+	return p;
+}
+
+/* pool_alloc -- allocate size bytes (0 counts as 1) with extra flags */
+static inline void *
+pool_alloc(VMEM *vmp, size_t size, int extra)
+{
+	const struct tc_flags *f = tc_flags(vmp);
+	if (unlikely(f == NULL))
+		return NULL;
+	size += size == 0;
+	int flags = f->alloc | extra;
+	void *p = vje_mallocx(size, flags);
+	if (unlikely(p == NULL))
+		p = alloc_failed(vmp, f, size, flags);
+	return p;
+}
+
+/* vmem_malloc -- allocate size bytes from the pool */
+EXPORT void *
+vmem_malloc(VMEM *vmp, size_t size)
+{
+	LOG(4, "vmp %p size %zu", (void *)vmp, size);
+	void *p = pool_alloc(vmp, size, 0);
+	VG_ALLOC(p, size, 0);
+	return p;
+}
+
+/* vmem_free -- give a block back to its pool */
+EXPORT void
+vmem_free(VMEM *vmp, void *ptr)
+{
+	LOG(4, "vmp %p ptr %p", (void *)vmp, ptr);
+	if (ptr == NULL)
+		return;
+	const struct tc_flags *f = tc_flags(vmp);
+	if (unlikely(f == NULL))
+		return;
+	if (unlikely(!pool_owns(&vmp->pool, ptr))) {
+		ERR("pointer %p does not belong to pool %p", ptr, (void *)vmp);
+		errno = EINVAL;
+		return;
+	}
+	VG_FREE(ptr);
+	vje_dallocx(ptr, f->free);
+}
+
+/* vmem_calloc -- allocate a zeroed array */
+EXPORT void *
+vmem_calloc(VMEM *vmp, size_t nmemb, size_t size)
+{
+	LOG(4, "vmp %p nmemb %zu size %zu", (void *)vmp, nmemb, size);
+	size_t n;
+	if (unlikely(__builtin_mul_overflow(nmemb, size, &n))) {
+		ERR("calloc size overflow: %zu * %zu", nmemb, size);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (VG_ON()) {
+		void *p = pool_alloc(vmp, n, 0);
+		VG_ALLOC(p, n, 1);
+		if (p != NULL)
+			memset(p, 0, n);
+		return p;
+	}
+	return pool_alloc(vmp, n, MALLOCX_ZERO);
+}
+
+/* realloc_vg -- realloc as allocate, copy, free, so memcheck follows */
+static void *
+realloc_vg(VMEM *vmp, void *ptr, size_t size)
+{
+	void *n = pool_alloc(vmp, size, 0);
+	if (n == NULL)
+		return NULL;
+	VG_ALLOC(n, size, 0);
+	size_t old = vje_sallocx(ptr, 0);
+	VALGRIND_DISABLE_ERROR_REPORTING;
+	memcpy(n, ptr, old < size ? old : size);
+	VALGRIND_ENABLE_ERROR_REPORTING;
+	vmem_free(vmp, ptr);
+	return n;
+}
+
+/* vmem_realloc -- resize a block, moving it if needed */
+EXPORT void *
+vmem_realloc(VMEM *vmp, void *ptr, size_t size)
+{
+	LOG(4, "vmp %p ptr %p size %zu", (void *)vmp, ptr, size);
+	if (ptr == NULL)
+		return vmem_malloc(vmp, size);
+	const struct tc_flags *f = tc_flags(vmp);
+	if (unlikely(f == NULL))
+		return NULL;
+	if (unlikely(!pool_owns(&vmp->pool, ptr))) {
+		ERR("pointer %p does not belong to pool %p", ptr, (void *)vmp);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size == 0) {
+		vmem_free(vmp, ptr);
+		return NULL;
+	}
+	if (VG_ON())
+		return realloc_vg(vmp, ptr, size);
+	void *n = vje_rallocx(ptr, size, f->alloc);
+	if (unlikely(n == NULL)) {
+		tc_flush(vmp, f);
+		pool_purge(&vmp->pool);
+		n = vje_rallocx(ptr, size, f->alloc);
+		if (n == NULL && size <= vje_sallocx(ptr, 0))
+			return ptr;	/* shrinking in a full pool */
+		if (n == NULL) {
+			ERR("out of memory in pool %p (%zu bytes)",
+					(void *)vmp, size);
+			errno = ENOMEM;
+		}
+	}
+	return n;
+}
+
+/* vmem_aligned_alloc -- allocate with a power-of-two alignment */
+EXPORT void *
+vmem_aligned_alloc(VMEM *vmp, size_t alignment, size_t size)
+{
+	LOG(4, "vmp %p alignment %zu size %zu", (void *)vmp, alignment, size);
+	if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
+		ERR("alignment %zu is not a power of two", alignment);
+		errno = EINVAL;
+		return NULL;
+	}
+	void *p = pool_alloc(vmp, size, MALLOCX_ALIGN(alignment));
+	VG_ALLOC(p, size, 0);
+	return p;
+}
+
+/* vmem_strdup -- copy a string into the pool */
+EXPORT char *
+vmem_strdup(VMEM *vmp, const char *s)
+{
+	if (s == NULL) {
+		ERR("string NULL");
+		errno = EINVAL;
+		return NULL;
+	}
+	size_t n = strlen(s) + 1;
+	char *p = vmem_malloc(vmp, n);
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* vmem_wcsdup -- copy a wide string into the pool */
+EXPORT wchar_t *
+vmem_wcsdup(VMEM *vmp, const wchar_t *s)
+{
+	if (s == NULL) {
+		ERR("string NULL");
+		errno = EINVAL;
+		return NULL;
+	}
+	size_t n = (wcslen(s) + 1) * sizeof(wchar_t);
+	wchar_t *p = vmem_malloc(vmp, n);
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* vmem_malloc_usable_size -- usable bytes of a block, 0 for NULL */
+EXPORT size_t
+vmem_malloc_usable_size(VMEM *vmp, void *ptr)
+{
+	if (ptr == NULL)
+		return 0;
+	if (unlikely(tc_flags(vmp) == NULL))
+		return 0;
+	if (!pool_owns(&vmp->pool, ptr)) {
+		ERR("pointer %p does not belong to pool %p", ptr, (void *)vmp);
+		errno = EINVAL;
+		return 0;
+	}
+	return vje_sallocx(ptr, 0);
+}
+
+/* vmem_check_version -- NULL when the library is compatible */
+EXPORT const char *
+vmem_check_version(unsigned major_required, unsigned minor_required)
+{
+	static __thread char msg[96] __attribute__((tls_model("initial-exec")));
+	if (major_required != VMEM_MAJOR_VERSION) {
+		snprintf(msg, sizeof(msg),
+			"libvmem major version mismatch (need %u, found %u)",
+			major_required, VMEM_MAJOR_VERSION);
+		ERR("%s", msg);
+		return msg;
+	}
+	if (minor_required > VMEM_MINOR_VERSION) {
+		snprintf(msg, sizeof(msg),
+			"libvmem minor version mismatch (need %u, found %u)",
+			minor_required, VMEM_MINOR_VERSION);
+		ERR("%s", msg);
+		return msg;
+	}
+	return NULL;
+}
+
+/* vmem_set_funcs -- replace the library's own allocator and printer */
+EXPORT void
+vmem_set_funcs(void *(*malloc_func)(size_t size),
+		void (*free_func)(void *ptr),
+		void *(*realloc_func)(void *ptr, size_t size),
+		char *(*strdup_func)(const char *s),
+		void (*print_func)(const char *s))
+{
+	util_set_alloc_funcs(malloc_func, free_func, realloc_func,
+			strdup_func);
+	out_set_print_func(print_func);
+}
+
+/* vmem_errormsg -- the calling thread's last error message */
+EXPORT const char *
+vmem_errormsg(void)
+{
+	return out_errormsg();
+}
