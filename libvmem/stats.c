@@ -7,15 +7,15 @@
  * the pool's summary, b the small size classes, l the large ones; J prints
  * one JSON object.  Unknown letters are ignored.
  */
+#include "config.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "libvmem.h"
 #include "out.h"
 #include "stats.h"
-#include "vmem.h"
 
 struct sbuf {
 	char buf[1024];
@@ -94,13 +94,22 @@ struct summary {
 	uint64_t nmalloc_small, ndalloc_small, nmalloc_large, ndalloc_large;
 };
 
+/* stats_refresh -- make the engine's counters current */
+static void
+stats_refresh(void)
+{
+	uint64_t epoch = 1;
+	size_t len = sizeof(epoch);
+	(void) vje_mallctl("epoch", &epoch, &len, &epoch, sizeof(epoch));
+}
+
 /* read_summary -- the pool's totals */
 static void
-read_summary(struct vmem *vmp, struct summary *s)
+read_summary(const struct pool *p, struct summary *s)
 {
-	unsigned a = vmp->pool.arena;
+	unsigned a = p->arena;
 	memset(s, 0, sizeof(*s));
-	s->size = vmp->pool.size;
+	s->size = p->size;
 	s->allocated_small = get_zu("stats.arenas.%u.small.allocated", a);
 	s->allocated_large = get_zu("stats.arenas.%u.large.allocated", a);
 	s->active = get_zu("stats.arenas.%u.pactive", a) * 4096;
@@ -195,41 +204,47 @@ print_large(struct sbuf *b, unsigned a, int json)
 		sb_printf(b, "]");
 }
 
-static const char *const Kind_name[] = { "file", "devdax", "region" };
+/* stats_allocated -- bytes allocated in the pool's arena now */
+size_t
+stats_allocated(const struct pool *p)
+{
+	struct summary s;
+	stats_refresh();
+	read_summary(p, &s);
+	return s.allocated_small + s.allocated_large;
+}
 
 /* stats_print -- print the pool's statistics through the print function */
 void
-stats_print(struct vmem *vmp, const char *opts)
+stats_print(const struct stats_pool *sp, const char *opts)
 {
+	const struct pool *p = sp->pool;
 	int general = !strchr(opts, 'g');
 	int summary = !strchr(opts, 'm') && !strchr(opts, 'a');
 	int bins = !strchr(opts, 'b');
 	int large = !strchr(opts, 'l');
 	int json = strchr(opts, 'J') != NULL;
-	unsigned a = vmp->pool.arena;
-	uint64_t epoch = 1;
-	size_t len = sizeof(epoch);
-	(void) vje_mallctl("epoch", &epoch, &len, &epoch, sizeof(epoch));
+	unsigned a = p->arena;
+	stats_refresh();
 
 	struct summary s;
-	read_summary(vmp, &s);
+	read_summary(p, &s);
 	const char *ver = "";
 	(void) engine_get("version", &ver, sizeof(ver));
 
 	struct sbuf b = { .len = 0 };
 	b.buf[0] = '\0';
 	if (json) {
-		sb_printf(&b, "{\"libvmem\":{\"version\":\"%d.%d\","
-			"\"engine\":\"jemalloc %s\"", VMEM_MAJOR_VERSION,
-			VMEM_MINOR_VERSION, ver);
+		sb_printf(&b, "{\"%s\":{\"version\":\"%s\","
+			"\"engine\":\"jemalloc %s\"", sp->lib, PACKAGE_VERSION,
+			ver);
 		if (general)
 			sb_printf(&b, ",\"pool\":{\"base\":\"%p\",\"size\":%zu,"
 				"\"kind\":\"%s\",\"arena\":%u,\"punch_holes\":%s,"
 				"\"thread_caches\":%u,\"thread_caches_max\":%u}",
-				(void *)vmp->pool.base, s.size,
-				Kind_name[vmp->kind], a,
-				vmp->pool.punch ? "true" : "false",
-				vmp->tc_count, vmp->tc_max);
+				(void *)p->base, s.size, sp->kind, a,
+				p->punch ? "true" : "false",
+				sp->caches, sp->caches_max);
 		if (summary)
 			sb_printf(&b, ",\"summary\":{\"allocated\":%zu,"
 				"\"allocated_small\":%zu,\"allocated_large\":%zu,"
@@ -250,15 +265,14 @@ stats_print(struct vmem *vmp, const char *opts)
 		sb_flush(&b);
 		return;
 	}
-	sb_printf(&b, "___ Begin libvmem statistics ___\n");
+	sb_printf(&b, "___ Begin %s statistics ___\n", sp->lib);
 	if (general) {
-		sb_printf(&b, "libvmem %d.%d, engine jemalloc %s\n",
-			VMEM_MAJOR_VERSION, VMEM_MINOR_VERSION, ver);
+		sb_printf(&b, "%s %s, engine jemalloc %s\n", sp->lib,
+			PACKAGE_VERSION, ver);
 		sb_printf(&b, "pool: %p, size %zu, %s, arena %u, hole punching "
-			"%s, thread caches %u of %u\n", (void *)vmp->pool.base,
-			s.size, Kind_name[vmp->kind], a,
-			vmp->pool.punch ? "on" : "off", vmp->tc_count,
-			vmp->tc_max);
+			"%s, thread caches %u of %u\n", (void *)p->base,
+			s.size, sp->kind, a, p->punch ? "on" : "off",
+			sp->caches, sp->caches_max);
 	}
 	if (summary) {
 		sb_printf(&b, "allocated: %zu (small %zu, large %zu)\n",
@@ -276,6 +290,6 @@ stats_print(struct vmem *vmp, const char *opts)
 		print_bins(&b, a, 0);
 	if (large)
 		print_large(&b, a, 0);
-	sb_printf(&b, "___ End libvmem statistics ___\n");
+	sb_printf(&b, "___ End %s statistics ___\n", sp->lib);
 	sb_flush(&b);
 }

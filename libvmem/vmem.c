@@ -203,7 +203,12 @@ vmem_stats_print(VMEM *vmp, const char *opts)
 		errno = EINVAL;
 		return;
 	}
-	stats_print(vmp, opts ? opts : "");
+	static const char *const kind[] = { "file", "devdax", "region" };
+	struct stats_pool sp = {
+		.pool = &vmp->pool, .lib = "libvmem", .kind = kind[vmp->kind],
+		.caches = vmp->tc_count, .caches_max = vmp->tc_max,
+	};
+	stats_print(&sp, opts ? opts : "");
 }
 
 /* alloc_failed -- flush the cache, purge the arena, retry once */
