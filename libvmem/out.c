@@ -73,6 +73,17 @@ out_init(const char *prefix, const char *lib_name)
 	}
 }
 
+/* out_keep_stderr -- log to a private copy of stderr (survives close(2)) */
+void
+out_keep_stderr(void)
+{
+	if (Out_fd == 2) {
+		int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		if (fd >= 0)
+			Out_fd = fd;
+	}
+}
+
 /* out_fini -- close the log file */
 void
 out_fini(void)

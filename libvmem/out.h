@@ -20,6 +20,9 @@ extern int Out_level;
 /* out_init -- read <prefix>_LOG_LEVEL and <prefix>_LOG_FILE */
 void out_init(const char *prefix, const char *lib_name);
 
+/* out_keep_stderr -- log to a private copy of stderr (survives close(2)) */
+void out_keep_stderr(void);
+
 /* out_fini -- close the log file */
 void out_fini(void);
 
