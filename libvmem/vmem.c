@@ -24,6 +24,7 @@
 
 int On_valgrind;
 static int Punch;	/* VMEM_PUNCH_HOLES=1 */
+static int Slow;	/* logging every call, or under valgrind */
 
 /* vmem_init -- library constructor: environment, valgrind */
 __attribute__((constructor))
@@ -33,6 +34,7 @@ vmem_init(void)
 	out_init("VMEM", "libvmem");
 	VG_INIT();
 	Punch = pool_punch_env("VMEM_PUNCH_HOLES");
+	Slow = Out_level >= 4 || On_valgrind;
 	LOG(3, "libvmem %d.%d, hole punching %s", VMEM_MAJOR_VERSION,
 			VMEM_MINOR_VERSION, Punch ? "on" : "off");
 }
@@ -242,9 +244,10 @@ pool_alloc(VMEM *vmp, size_t size, int extra)
 	return p;
 }
 
-/* vmem_malloc -- allocate size bytes from the pool */
-EXPORT void *
-vmem_malloc(VMEM *vmp, size_t size)
+/* malloc_slow -- vmem_malloc with a log line and memcheck's record */
+__attribute__((noinline))
+static void *
+malloc_slow(VMEM *vmp, size_t size)
 {
 	LOG(4, "vmp %p size %zu", (void *)vmp, size);
 	void *p = pool_alloc(vmp, size, 0);
@@ -252,23 +255,60 @@ vmem_malloc(VMEM *vmp, size_t size)
 	return p;
 }
 
-/* vmem_free -- give a block back to its pool */
-EXPORT void
-vmem_free(VMEM *vmp, void *ptr)
+/* vmem_malloc -- allocate size bytes from the pool */
+EXPORT void *
+vmem_malloc(VMEM *vmp, size_t size)
 {
-	LOG(4, "vmp %p ptr %p", (void *)vmp, ptr);
+	if (unlikely(Slow))
+		return malloc_slow(vmp, size);
+	return pool_alloc(vmp, size, 0);
+}
+
+/* not_owned -- a pointer given to the wrong pool */
+__attribute__((noinline, cold))
+static void
+not_owned(VMEM *vmp, void *ptr)
+{
+	ERR("pointer %p does not belong to pool %p", ptr, (void *)vmp);
+	errno = EINVAL;
+}
+
+/* pool_free -- the work of vmem_free, with or without memcheck */
+static inline void
+pool_free(VMEM *vmp, void *ptr, int vg)
+{
 	if (ptr == NULL)
 		return;
 	const struct tc_flags *f = tc_flags(vmp);
 	if (unlikely(f == NULL))
 		return;
 	if (unlikely(!pool_owns(&vmp->pool, ptr))) {
-		ERR("pointer %p does not belong to pool %p", ptr, (void *)vmp);
-		errno = EINVAL;
+		not_owned(vmp, ptr);
 		return;
 	}
-	VG_FREE(ptr);
+	if (vg)
+		VG_FREE(ptr);
 	vje_dallocx(ptr, f->free);
+}
+
+/* free_slow -- vmem_free with a log line and memcheck's record */
+__attribute__((noinline))
+static void
+free_slow(VMEM *vmp, void *ptr)
+{
+	LOG(4, "vmp %p ptr %p", (void *)vmp, ptr);
+	pool_free(vmp, ptr, 1);
+}
+
+/* vmem_free -- give a block back to its pool */
+EXPORT void
+vmem_free(VMEM *vmp, void *ptr)
+{
+	if (unlikely(Slow)) {
+		free_slow(vmp, ptr);
+		return;
+	}
+	pool_free(vmp, ptr, 0);
 }
 
 /* vmem_calloc -- allocate a zeroed array */
@@ -319,8 +359,7 @@ vmem_realloc(VMEM *vmp, void *ptr, size_t size)
 	if (unlikely(f == NULL))
 		return NULL;
 	if (unlikely(!pool_owns(&vmp->pool, ptr))) {
-		ERR("pointer %p does not belong to pool %p", ptr, (void *)vmp);
-		errno = EINVAL;
+		not_owned(vmp, ptr);
 		return NULL;
 	}
 	if (size == 0) {
@@ -401,8 +440,7 @@ vmem_malloc_usable_size(VMEM *vmp, void *ptr)
 	if (unlikely(tc_flags(vmp) == NULL))
 		return 0;
 	if (!pool_owns(&vmp->pool, ptr)) {
-		ERR("pointer %p does not belong to pool %p", ptr, (void *)vmp);
-		errno = EINVAL;
+		not_owned(vmp, ptr);
 		return 0;
 	}
 	return vje_sallocx(ptr, 0);
