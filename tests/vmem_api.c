@@ -15,6 +15,9 @@
 #include <libvmem.h>
 #include "tap.h"
 
+/* MUST -- a precondition: silent when it holds, bail out when not */
+#define MUST(expr, ...) do { if (!(expr)) REQUIRE(0, __VA_ARGS__); } while (0)
+
 static const char *Dir = "/dev/shm";
 
 /* pool_range -- the mapping of /proc/self/maps that holds p */
@@ -55,7 +58,7 @@ static VMEM *
 new_pool(void)
 {
 	VMEM *vmp = vmem_create(Dir, VMEM_MIN_POOL);
-	REQUIRE(vmp != NULL, "vmem_create(%s, VMEM_MIN_POOL): %s", Dir,
+	MUST(vmp != NULL, "vmem_create(%s, VMEM_MIN_POOL): %s", Dir,
 		vmem_errormsg());
 	return vmp;
 }
@@ -105,7 +108,7 @@ test_create(void)
 
 	char file[] = "/tmp/vmem_api.XXXXXX";
 	int fd = mkstemp(file);
-	REQUIRE(fd >= 0, "mkstemp");
+	MUST(fd >= 0, "mkstemp");
 	close(fd);
 	EXPECT_FAIL(vmem_create(file, VMEM_MIN_POOL), ENOTDIR, NULL,
 		"create: a regular file");
@@ -139,7 +142,7 @@ test_region(void)
 	size_t len = 32 << 20;
 	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	REQUIRE(m != MAP_FAILED, "mmap 32 MiB");
+	MUST(m != MAP_FAILED, "mmap 32 MiB");
 
 	EXPECT_FAIL(vmem_create_in_region(m + 1, 0), EINVAL,
 		NULL, "region: unaligned addr, size 0 (alignment first)");
@@ -159,7 +162,7 @@ test_region(void)
 		msg, "region: MIN - 4096");
 
 	VMEM *vmp = vmem_create_in_region(m, VMEM_MIN_POOL);
-	REQUIRE(vmp != NULL, "region: create on 14 MiB: %s", vmem_errormsg());
+	MUST(vmp != NULL, "region: create on 14 MiB: %s", vmem_errormsg());
 	char *p = vmem_malloc(vmp, 1000);
 	CHECK(p != NULL && p >= m && p + 1000 <= m + VMEM_MIN_POOL,
 		"region: block inside the region");
@@ -202,9 +205,9 @@ test_check(void)
 	size_t len = 32 << 20;
 	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	REQUIRE(m != MAP_FAILED, "mmap 32 MiB");
+	MUST(m != MAP_FAILED, "mmap 32 MiB");
 	VMEM *a = vmem_create_in_region(m, 16 << 20);
-	REQUIRE(a != NULL, "check: region pool A");
+	MUST(a != NULL, "check: region pool A");
 	CHECK(vmem_check(a) == 1, "check: pool A alone is consistent");
 	VMEM *b = vmem_create_in_region(m + (8 << 20), 16 << 20);
 	if (b == NULL) {
@@ -302,7 +305,7 @@ test_errmsg(void)
 	CHECK(strcmp(vmem_errormsg(), "size 1 smaller than 14680064") == 0,
 		"errormsg: main thread has its error");
 	pthread_t t;
-	REQUIRE(pthread_create(&t, NULL, errmsg_thread, NULL) == 0,
+	MUST(pthread_create(&t, NULL, errmsg_thread, NULL) == 0,
 		"pthread_create");
 	pthread_join(t, NULL);
 	CHECK(Thread_msg[0][0] == '\0',
@@ -462,7 +465,7 @@ test_calloc(void)
 	/* small objects over the whole pool, twice */
 	enum { MAXS = 400000 };
 	void **s = malloc(MAXS * sizeof(*s));
-	REQUIRE(s != NULL, "malloc pointer array");
+	MUST(s != NULL, "malloc pointer array");
 	int ns = 0;
 	while (ns < MAXS && (s[ns] = vmem_malloc(vmp, 48)) != NULL)
 		memset(s[ns++], 0xee, 48);
@@ -593,7 +596,7 @@ test_realloc(void)
 
 	/* a failed realloc leaves the old block intact */
 	p = vmem_malloc(vmp, 1 << 20);
-	REQUIRE(p != NULL, "malloc 1 MiB");
+	MUST(p != NULL, "malloc 1 MiB");
 	fill_pattern(p, 1 << 20, 9);
 	size_t us = vmem_malloc_usable_size(vmp, p);
 	errno = 0;
@@ -613,7 +616,7 @@ test_realloc(void)
 	/* shrinking in a full pool still succeeds */
 	enum { MAXB = 100000 };
 	void **b = malloc(MAXB * sizeof(*b));
-	REQUIRE(b != NULL, "pointer array");
+	MUST(b != NULL, "pointer array");
 	int nb = 0;
 	while (nb < MAXB && (b[nb] = vmem_malloc(vmp, 60000)) != NULL) {
 		fill_pattern(b[nb], 60000, (unsigned)nb);
@@ -673,7 +676,7 @@ test_strdup(void)
 
 	size_t n = 3 << 20;
 	char *big = malloc(n + 1);
-	REQUIRE(big != NULL, "malloc 3 MiB");
+	MUST(big != NULL, "malloc 3 MiB");
 	memset(big, 'x', n);
 	big[n] = '\0';
 	d = vmem_strdup(vmp, big);
@@ -732,7 +735,7 @@ test_foreign(void)
 	VMEM *b = new_pool();
 	char *pa = vmem_malloc(a, 100);
 	char *pb = vmem_malloc(b, 100);
-	REQUIRE(pa && pb, "one block in each pool");
+	MUST(pa && pb, "one block in each pool");
 	strcpy(pb, "pool b");
 
 	int local = 0;

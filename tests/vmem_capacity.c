@@ -12,6 +12,9 @@
 #include <libvmem.h>
 #include "tap.h"
 
+/* MUST -- a precondition: silent when it holds, bail out when not */
+#define MUST(expr, ...) do { if (!(expr)) REQUIRE(0, __VA_ARGS__); } while (0)
+
 static const char *Dir = "/dev/shm";
 
 /* new_pool -- a pool of size bytes on Dir, or bail out */
@@ -19,7 +22,7 @@ static VMEM *
 new_pool(size_t size)
 {
 	VMEM *vmp = vmem_create(Dir, size);
-	REQUIRE(vmp != NULL, "vmem_create(%s, %zu): %s", Dir, size,
+	MUST(vmp != NULL, "vmem_create(%s, %zu): %s", Dir, size,
 		vmem_errormsg());
 	return vmp;
 }
@@ -38,7 +41,7 @@ fill_touch(VMEM *vmp, size_t size, struct blocks *b, int *enomem, int touch)
 		if (b->n == b->cap) {
 			b->cap = b->cap ? b->cap * 2 : 4096;
 			b->p = realloc(b->p, b->cap * sizeof(*b->p));
-			REQUIRE(b->p != NULL, "pointer array of %zu", b->cap);
+			MUST(b->p != NULL, "pointer array of %zu", b->cap);
 		}
 		errno = 0;
 		void *p = vmem_malloc(vmp, size);
