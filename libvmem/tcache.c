@@ -127,12 +127,14 @@ reg_check(const struct vmem *vmp)
 		reg_unlock();
 		return -1;
 	}
-	const struct pool *p = &vmp->pool;
+	struct pool *p = (struct pool *)&vmp->pool;
+	pthread_mutex_lock(&p->lock);
 	if (p->size == 0 || p->next < p->base || p->next > p->base + p->size ||
 			vmp->tc_count > vmp->tc_max) {
 		ERR("pool %p: inconsistent state", (void *)vmp);
 		ret = 0;
 	}
+	pthread_mutex_unlock(&p->lock);
 	for (unsigned i = 0; ret == 1 && i < VMEM_MAX_POOLS; i++) {
 		const struct vmem *o = Reg_pool[i];
 		if (o == NULL || o == vmp)
@@ -239,6 +241,9 @@ tc_create(struct vmem *vmp)
 			id = TC_NONE;	/* the engine's limit: run uncached */
 	}
 	pthread_mutex_unlock(&vmp->tc_lock);
+	if (id == TC_NONE)
+		LOG(2, "pool %p: no thread cache left (%u in use), this thread "
+			"runs uncached", (void *)vmp, vmp->tc_max);
 	return id;
 }
 

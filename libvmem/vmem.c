@@ -173,8 +173,10 @@ vmem_delete(VMEM *vmp)
 	}
 	reg_remove(vmp);
 	tc_pool_fini(vmp);
-	if (pool_fini(&vmp->pool) != 0)
-		return;	/* the engine refused: leave the memory mapped */
+	if (pool_fini(&vmp->pool) != 0) {
+		errno = EBUSY;	/* the engine refused: leave it mapped */
+		return;
+	}
 	if (vmp->kind == VMEM_REGION)
 		VG_UNDEFINED(vmp->pool.base, vmp->pool.size);
 	else
@@ -219,6 +221,8 @@ static void *
 alloc_failed(struct vmem *vmp, const struct tc_flags *f, size_t size,
 		int flags)
 {
+	LOG(2, "pool %p: %zu bytes failed, retrying after flush and purge",
+			(void *)vmp, size);
 	tc_flush(vmp, f);
 	pool_purge(&vmp->pool);
 	void *p = vje_mallocx(size, flags);

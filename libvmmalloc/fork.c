@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -47,6 +48,37 @@ say(const char *msg)
 	}
 }
 
+/* pool_fd -- the pool's descriptor, -1 if the program closed it */
+static int
+pool_fd(void)
+{
+	struct stat st;
+	if (Shim.fd < 0 || fstat(Shim.fd, &st) != 0 ||
+			st.st_dev != Shim.fd_dev || st.st_ino != Shim.fd_ino)
+		return -1;
+	return Shim.fd;
+}
+
+/* copy_private -- without the file: move the pool into anonymous memory */
+static int
+copy_private(void)
+{
+	void *copy = mmap(NULL, Shim.pool.size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (copy == MAP_FAILED)
+		return -1;
+	memcpy(copy, Shim.pool.base, Shim.pool.size);
+	if (mremap(copy, Shim.pool.size, Shim.pool.size,
+			MREMAP_MAYMOVE | MREMAP_FIXED, Shim.pool.base)
+			== MAP_FAILED) {
+		int e = errno;
+		munmap(copy, Shim.pool.size);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 /* to_private -- mode 1: go on copy-on-write from here */
 static void
 to_private(void)
@@ -54,9 +86,11 @@ to_private(void)
 	if (Shim.private)
 		return;
 	Shim.pool.punch = 0;	/* a punch would zero the file, not us */
-	if (file_remap(Shim.pool.base, Shim.fd, Shim.pool.size,
-			MAP_PRIVATE) != 0) {
-		say("cannot remap the pool private; parent and child share it");
+	int fd = pool_fd();
+	int ret = fd >= 0 ? file_remap(Shim.pool.base, fd, Shim.pool.size,
+			MAP_PRIVATE) : copy_private();
+	if (ret != 0) {
+		say("cannot make the pool private; parent and child share it");
 		return;
 	}
 	Shim.private = 1;
@@ -73,7 +107,7 @@ fork_prepare(void)
 		to_private();
 		return;
 	}
-	Child_fd = file_clone(Shim.dir, Shim.fd, Shim.pool.base,
+	Child_fd = file_clone(Shim.dir, pool_fd(), Shim.pool.base,
 			Shim.pool.size);
 	if (Child_fd >= 0)
 		return;
@@ -108,9 +142,15 @@ fork_child(void)
 		say("cannot map the child's copy of the pool");
 		_exit(1);
 	}
-	close(Shim.fd);
+	if (pool_fd() >= 0)
+		close(Shim.fd);
 	Shim.fd = Child_fd;
 	Child_fd = -1;
+	struct stat st;
+	if (fstat(Shim.fd, &st) == 0) {
+		Shim.fd_dev = st.st_dev;
+		Shim.fd_ino = st.st_ino;
+	}
 }
 
 /* fork_register -- install the fork handlers (before the engine's) */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libvmmalloc.h"
@@ -126,6 +127,12 @@ shim_create(void)
 	if (Shim.fork_mode == 0) {
 		close(fd);
 		fd = -1;
+	} else {
+		struct stat st;
+		if (fstat(fd, &st) == 0) {
+			Shim.fd_dev = st.st_dev;
+			Shim.fd_ino = st.st_ino;
+		}
 	}
 	Shim.fd = fd;
 	LOG(3, "pool %p size %zu dir %s fork mode %d", base, size, dir,

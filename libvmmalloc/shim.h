@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pool.h"
 
@@ -17,6 +18,8 @@ struct shim {
 	struct pool pool;	/* the pool; base/size 0 until it exists */
 	volatile int state;	/* enum shim_state */
 	int fd;			/* the pool file, kept for the fork modes */
+	dev_t fd_dev;		/* its identity, to notice a program that */
+	ino_t fd_ino;		/* closed it (and reused the number) */
 	int fork_mode;		/* VMMALLOC_FORK */
 	int private;		/* remapped MAP_PRIVATE by fork mode 1 */
 	int log_stats;		/* VMMALLOC_LOG_STATS */
