@@ -107,8 +107,8 @@ fork_prepare(void)
 		to_private();
 		return;
 	}
-	Child_fd = file_clone(Shim.dir, pool_fd(), Shim.pool.base,
-			Shim.pool.size);
+	Child_fd = shim_fd_above_std(file_clone(Shim.dir, pool_fd(),
+			Shim.pool.base, Shim.pool.size));
 	if (Child_fd >= 0)
 		return;
 	if (Shim.fork_mode == 3) {

@@ -11,6 +11,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,6 +58,24 @@ die(const char *fmt, ...)
 		/* nothing more can be said */
 	}
 	_exit(1);
+}
+
+/*
+ * shim_fd_above_std -- move a descriptor of ours off 0, 1 and 2: a program
+ * started with a standard descriptor closed would otherwise read and
+ * write the pool file as its stdin, stdout or stderr (a message to
+ * "stderr" would overwrite the heap); -1 with errno if it cannot (closed)
+ */
+int
+shim_fd_above_std(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return nfd;
 }
 
 /* env_required -- a variable that must be set and not empty */
@@ -110,6 +129,10 @@ shim_create(void)
 	int fd = file_create(dir, size);
 	if (fd < 0)
 		die("VMMALLOC_POOL_DIR=%s: %s", dir, out_errormsg());
+	fd = shim_fd_above_std(fd);
+	if (fd < 0)
+		die("VMMALLOC_POOL_DIR=%s: cannot keep the pool file open: %s",
+				dir, strerror(errno));
 	void *base = file_map(fd, size, MAP_SHARED);
 	if (base == NULL)
 		die("VMMALLOC_POOL_SIZE=%s: %s", ssize, out_errormsg());

@@ -63,6 +63,9 @@ size_t foreign_size(void *ptr);
 /* foreign_free -- free memory the pool does not own, if it is glibc's */
 void foreign_free(void *ptr);
 
+/* shim_fd_above_std -- move a descriptor of ours off 0, 1 and 2 */
+int shim_fd_above_std(int fd);
+
 /* fork_register -- install the fork handlers (before the engine's) */
 int fork_register(void);
 

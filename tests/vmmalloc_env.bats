@@ -224,3 +224,23 @@ stopped_by() {
 	# the statistics went to the log file too
 	assert_contains "$output" "___ Begin libvmmalloc statistics ___"
 }
+@test "ENV-26: a program with a closed standard descriptor keeps it closed (no pool file on 0, 1, 2)" {
+	local r
+	for r in '<&-' '>&-' '2>&-'; do
+		run --separate-stderr bash -c \
+			"exec $r; exec timeout 30 env LD_PRELOAD='$VMLIB' VMMALLOC_POOL_DIR='$POOL_DIR' VMMALLOC_POOL_SIZE=32M '$PROGS/stdfds'"
+		[ "$status" -eq 0 ] || echo "# with $r" >&2
+		assert_status 0
+		assert_equal "$stderr$output" ""
+	done
+}
+
+@test "ENV-27: the child's copy of the pool (VMMALLOC_FORK=2, 3) stays off a closed descriptor 0" {
+	local m
+	for m in 2 3; do
+		run --separate-stderr vm VMMALLOC_FORK=$m "$PROGS/stdfds" fork
+		[ "$status" -eq 0 ] || echo "# with VMMALLOC_FORK=$m" >&2
+		assert_status 0
+		assert_equal "$stderr$output" ""
+	done
+}
