@@ -11,9 +11,17 @@ export top_srcdir top_builddir
 LIBVMEM_SO="$top_builddir/libvmem/.libs/libvmem.so.1"
 LIBTOOL="$top_builddir/libtool"
 
-# prog NAME -- path of the test helper program NAME (libtool wrapper)
+# the uninstalled library, for the programs in tests/.libs
+export LD_LIBRARY_PATH="$top_builddir/libvmem/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+# prog NAME -- path of the test helper program NAME: the binary itself
+# rather than libtool's wrapper script (which costs a quarter second)
 prog() {
-	echo "$top_builddir/tests/$1"
+	if [ -x "$top_builddir/tests/.libs/$1" ]; then
+		echo "$top_builddir/tests/.libs/$1"
+	else
+		echo "$top_builddir/tests/$1"
+	fi
 }
 
 # run_prog NAME ARGS... -- run a helper program (bats "run" semantics)
