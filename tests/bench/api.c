@@ -9,8 +9,10 @@
  *   small  sizes 8-512 B, uniform
  *   mixed  sizes 8 B-64 KiB, log-uniform, and one block in 256 of 1 MiB
  * Prints one line: "api <peer> <workload> threads=T ops=N seconds=S
- * ns_per_pair=X mops=Y" (ops: pairs over all threads; seconds: wall time
- * from the start barrier to the last thread's end).
+ * ns_per_pair=X mops=Y cpu_seconds=C cpu_ns_per_pair=Z" (ops: pairs over
+ * all threads; seconds: wall time from the start barrier to the last
+ * thread's end; cpu: the threads' own CPU time in the loop, which other
+ * processes on a busy machine do not inflate).
  *
  * usage: bench_api_<peer> [-w small|mixed] [-t threads] [-n pairs/thread]
  *        [-r ring] [-d dir] [-s pool size MiB] [-l lib]
@@ -33,6 +35,7 @@ struct thr {
 	pthread_t tid;
 	unsigned idx;
 	uint32_t *sizes;
+	double cpu;	/* CPU seconds of this thread in the timed loop */
 	int failed;
 };
 
@@ -48,6 +51,15 @@ now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* thread_cpu -- CPU seconds of the calling thread */
+static double
+thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -107,6 +119,7 @@ worker(void *arg)
 			ring[i][0] = (char)i;
 	}
 	pthread_barrier_wait(&Start);
+	double c0 = thread_cpu();
 	unsigned slot = 0;
 	for (unsigned long n = 0; n < Pairs; n++, k++) {
 		peer_free(ring[slot]);
@@ -122,6 +135,7 @@ worker(void *arg)
 	}
 	for (unsigned i = 0; i < Ring; i++)
 		peer_free(ring[i]);
+	t->cpu = thread_cpu() - c0;
 	free(ring);
 	return NULL;
 }
@@ -201,9 +215,11 @@ main(int argc, char *argv[])
 	pthread_barrier_wait(&Start);
 	double t0 = now();
 	int failed = 0;
+	double cpu = 0;
 	for (unsigned i = 0; i < Threads; i++) {
 		pthread_join(t[i].tid, NULL);
 		failed |= t[i].failed;
+		cpu += t[i].cpu;
 	}
 	double secs = now() - t0;
 	peer_close();
@@ -214,8 +230,9 @@ main(int argc, char *argv[])
 	}
 	double ops = (double)Pairs * Threads;
 	printf("api %s %s threads=%u ops=%.0f seconds=%.6f ns_per_pair=%.3f "
-		"mops=%.3f\n", PEER_NAME, Workload, Threads, ops, secs,
-		secs * 1e9 / ops, ops / secs * 1e-6);
+		"mops=%.3f cpu_seconds=%.6f cpu_ns_per_pair=%.3f\n", PEER_NAME,
+		Workload, Threads, ops, secs, secs * 1e9 / ops,
+		ops / secs * 1e-6, cpu, cpu * 1e9 / ops);
 	for (unsigned i = 0; i < Threads; i++)
 		free(t[i].sizes);
 	free(t);
