@@ -146,6 +146,13 @@ vmem_create_in_region(void *addr, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (size > UINTPTR_MAX - (uintptr_t)addr) {
+		/* the range check of every free would claim foreign memory */
+		ERR("region %p + %zu wraps around the address space", addr,
+			size);
+		errno = EINVAL;
+		return NULL;
+	}
 	struct vmem *vmp = Malloc(sizeof(*vmp));
 	if (vmp == NULL) {
 		ERR("out of memory for the pool handle");
