@@ -24,4 +24,19 @@ extern int On_valgrind;
 #define VG_UNDEFINED(p, n) do { if (VG_ON())\
 	(void) VALGRIND_MAKE_MEM_UNDEFINED((p), (n)); } while (0)
 
+/*
+ * A pool is also a memcheck "metapool" with one chunk, the whole pool,
+ * that frees the blocks inside it when it goes: blocks still live at
+ * vmem_delete are freed with the pool, not reported as leaks.  The
+ * blocks themselves stay malloc-like (VG_ALLOC), so lost ones are leaks.
+ */
+#define VG_POOL_CREATE(pool, size) do { if (VG_ON()) {\
+	VALGRIND_CREATE_MEMPOOL_EXT((pool), 0, 0,\
+		VALGRIND_MEMPOOL_METAPOOL | VALGRIND_MEMPOOL_AUTO_FREE);\
+	VALGRIND_MEMPOOL_ALLOC((pool), (pool), (size));\
+	(void) VALGRIND_MAKE_MEM_NOACCESS((pool), (size)); } } while (0)
+#define VG_POOL_DESTROY(pool) do { if (VG_ON()) {\
+	VALGRIND_MEMPOOL_FREE((pool), (pool));\
+	VALGRIND_DESTROY_MEMPOOL(pool); } } while (0)
+
 #endif /* VMEM_VG_H */
