@@ -356,10 +356,16 @@ static void *
 realloc_vg(VMEM *vmp, void *ptr, size_t size)
 {
 	void *n = pool_alloc(vmp, size, 0);
+	size_t old = vje_sallocx(ptr, 0);
+	if (n == NULL && size <= old) {
+		/* shrinking in a full pool: keep the block, tell memcheck */
+		VG_FREE(ptr);
+		VG_ALLOC(ptr, size, 1);
+		return ptr;
+	}
 	if (n == NULL)
 		return NULL;
 	VG_ALLOC(n, size, 0);
-	size_t old = vje_sallocx(ptr, 0);
 	VALGRIND_DISABLE_ERROR_REPORTING;
 	memcpy(n, ptr, old < size ? old : size);
 	VALGRIND_ENABLE_ERROR_REPORTING;
