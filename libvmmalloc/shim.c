@@ -107,6 +107,8 @@ static void
 shim_create(void)
 {
 	out_init("VMMALLOC", "libvmmalloc");
+	/* out_init took the level if it is one; anything else stops us */
+	(void) env_number("VMMALLOC_LOG_LEVEL", 0, 4);
 
 	const char *dir = env_required("VMMALLOC_POOL_DIR");
 	const char *ssize = env_required("VMMALLOC_POOL_SIZE");

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # reliability_badinput.bats -- what the libraries are given that they must
 # refuse: bad handles, pointers, sizes and alignments for libvmem; every
-# VMEM_* variable with empty, negative, huge, non-numeric, trailing-junk
-# and overflowing values
+# VMEM_* and VMMALLOC_* variable with empty, negative, huge, non-numeric,
+# trailing-junk and overflowing values
 
 load stress/helper
 
@@ -26,9 +26,77 @@ teardown() {
 		"0x10" "+1" "1.5"; do
 		VMEM_LOG_LEVEL=$v VMEM_PUNCH_HOLES=$v tap_run "$REL/vmem_badapi"
 	done
-	for v in "" "-" "/" "$DIR" "/nonexistent/dir/log" "$DIR/log-"; do
+	# log files apart from the pools ("-" alone names "-<pid>" here)
+	local logd
+	logd=$(rel_tmpdir)
+	cd "$logd"
+	for v in "" "-" "/" "$logd" "/nonexistent/dir/log" "$logd/log-"; do
 		VMEM_LOG_LEVEL=1 VMEM_LOG_FILE=$v tap_run "$REL/vmem_badapi"
 	done
-	# a trailing - appends the pid: exactly one such file
-	[ "$(ls "$DIR" | grep -c '^log-[0-9][0-9]*$')" -ge 1 ]
+	# a trailing - appends the pid
+	ls "$logd"
+	[ "$(ls "$logd" | grep -c '^log-[0-9][0-9]*$')" -eq 1 ]
+	[ "$(ls "$logd" | grep -c '^-[0-9][0-9]*$')" -eq 1 ]
+}
+
+# shim_bad VAR VALUE -- the shim must stop: one line naming VAR, status 1
+shim_bad() {
+	local var=$1 val=$2
+	local env=(VMMALLOC_POOL_DIR="$DIR" VMMALLOC_POOL_SIZE=16M)
+	env+=("$var=$val")
+	run timeout 20 env LD_PRELOAD="$SHIM" "${env[@]}" /bin/true
+	if [ "$status" -ne 1 ] || [ "$(wc -l <<<"$output")" -ne 1 ] ||
+		! grep -q "^libvmmalloc: $var" <<<"$output"; then
+		echo "$var='$val': status $status, output:"
+		echo "$output"
+		return 1
+	fi
+	echo "$var='$val' -> $output"
+}
+
+# shim_good VAR VALUE -- the shim accepts the value
+shim_good() {
+	local var=$1 val=$2
+	run timeout 20 env LD_PRELOAD="$SHIM" VMMALLOC_POOL_DIR="$DIR" \
+		VMMALLOC_POOL_SIZE=16M "$var=$val" /bin/true
+	if [ "$status" -ne 0 ] || [ -n "$output" ]; then
+		echo "$var='$val' refused: status $status: $output"
+		return 1
+	fi
+}
+
+@test "BAD-04: VMMALLOC_POOL_DIR: unset, empty, missing, a file, too long" {
+	run timeout 20 env -u VMMALLOC_POOL_DIR LD_PRELOAD="$SHIM" \
+		VMMALLOC_POOL_SIZE=16M /bin/true
+	[ "$status" -eq 1 ] && grep -q '^libvmmalloc: VMMALLOC_POOL_DIR' <<<"$output"
+	local fails=0 long
+	long=/$(printf 'a%.0s' $(seq 5000))
+	touch "$DIR/file"
+	for v in "" "/nonexistent/x" "$DIR/file" "$long" "relative-missing"; do
+		shim_bad VMMALLOC_POOL_DIR "$v" || fails=$((fails + 1))
+	done
+	[ "$fails" -eq 0 ]
+}
+
+@test "BAD-06: VMMALLOC_LOG_LEVEL junk gives one line, status 1; VMMALLOC_LOG_FILE junk is harmless" {
+	local v fails=0
+	for v in "" "-1" "5" "abc" "3x" " 2" "99999999999999999999" "0x1" \
+		"+1" "1.0"; do
+		shim_bad VMMALLOC_LOG_LEVEL "$v" || fails=$((fails + 1))
+	done
+	[ "$fails" -eq 0 ]
+	for v in 0 1 2; do shim_good VMMALLOC_LOG_LEVEL "$v"; done
+	# a log file that cannot be opened (or none): the log goes to
+	# standard error, as for libvmem; the program runs
+	local logd
+	logd=$(rel_tmpdir)
+	for v in "" "/nonexistent/dir/log" "/" "$logd"; do
+		run timeout 20 env LD_PRELOAD="$SHIM" VMMALLOC_POOL_DIR="$DIR" \
+			VMMALLOC_POOL_SIZE=16M VMMALLOC_LOG_LEVEL=3 \
+			VMMALLOC_LOG_FILE="$v" /bin/echo hello
+		echo "VMMALLOC_LOG_FILE='$v': status $status: $output"
+		[ "$status" -eq 0 ]
+		grep -q '^hello$' <<<"$output"
+		grep -q 'shim_create.*fork mode 1' <<<"$output"
+	done
 }
