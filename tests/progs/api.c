@@ -99,6 +99,22 @@ case_aligned_alloc(void)
 		ALIGNED(p, a);
 		free(p);
 	}
+	/* large alignments and sizes, also 2 MiB-aligned multiples of 2 MiB
+	 * (what the engine asks the pool for its own metadata): all pool */
+	static const size_t big[][2] = {
+		{ 2 << 20, 2 << 20 }, { 2 << 20, 4 << 20 }, { 4 << 20, 4 << 20 },
+		{ 2 << 20, 6 << 20 }, { 8 << 20, 2 << 20 }, { 2 << 20, 1 },
+		{ 4096, 2 << 20 },
+	};
+	for (unsigned i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+		void *p = aligned_alloc(big[i][0], big[i][1]);
+		if (p == NULL)
+			FAIL("aligned_alloc(%zu, %zu) failed", big[i][0],
+					big[i][1]);
+		POOL(p);
+		ALIGNED(p, big[i][0]);
+		free(p);
+	}
 	void *p = aligned_alloc(64, 1);		/* not a multiple: fine */
 	ASSERT(p != NULL);
 	free(p);
