@@ -53,6 +53,9 @@ die(const char *fmt, ...)
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
 	size_t len = strlen(line);
+	for (size_t i = 0; i < len; i++)	/* one line, whatever the value */
+		if ((unsigned char)line[i] < ' ' || line[i] == 0x7f)
+			line[i] = '?';
 	line[len++] = '\n';
 	if (write(2, line, len) < 0) {
 		/* nothing more can be said */

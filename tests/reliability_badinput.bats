@@ -65,6 +65,32 @@ shim_good() {
 	fi
 }
 
+JUNK=("" "-1" "-0" "abc" "16x" "16M " " 16M" "16MB" "0x1000000" "+16M"
+	"1e9" "16.5M" "99999999999999999999" "18446744073709551616"
+	"18446744073709551615K" "17179869184T" $'16M\n' "16M16" "M" "-16M")
+
+@test "BAD-03: VMMALLOC_POOL_SIZE: junk, negative, overflowing: one line, status 1" {
+	local v fails=0
+	for v in "${JUNK[@]}"; do
+		shim_bad VMMALLOC_POOL_SIZE "$v" || fails=$((fails + 1))
+	done
+	# too small, or too big for the file system
+	shim_bad VMMALLOC_POOL_SIZE 0 || fails=$((fails + 1))
+	shim_bad VMMALLOC_POOL_SIZE 14679040 || fails=$((fails + 1))
+	shim_bad VMMALLOC_POOL_SIZE 13M || fails=$((fails + 1))
+	[ "$fails" -eq 0 ]
+	# parses (2^64 - 2^40), then no file system takes it: one line,
+	# status 1 (it names the directory, where the reservation failed)
+	run timeout 20 env LD_PRELOAD="$SHIM" VMMALLOC_POOL_DIR="$DIR" \
+		VMMALLOC_POOL_SIZE=16777215T /bin/true
+	echo "$output"
+	[ "$status" -eq 1 ] && [ "$(wc -l <<<"$output")" -eq 1 ]
+	grep -q '^libvmmalloc: VMMALLOC_POOL_.*cannot reserve' <<<"$output"
+	shim_good VMMALLOC_POOL_SIZE 14M
+	shim_good VMMALLOC_POOL_SIZE 14680064
+	shim_good VMMALLOC_POOL_SIZE 16384k
+}
+
 @test "BAD-04: VMMALLOC_POOL_DIR: unset, empty, missing, a file, too long" {
 	run timeout 20 env -u VMMALLOC_POOL_DIR LD_PRELOAD="$SHIM" \
 		VMMALLOC_POOL_SIZE=16M /bin/true
@@ -78,10 +104,25 @@ shim_good() {
 	[ "$fails" -eq 0 ]
 }
 
+@test "BAD-05: VMMALLOC_FORK, VMMALLOC_LOG_STATS, VMMALLOC_PUNCH_HOLES: out of range, junk" {
+	local var v fails=0
+	for var in VMMALLOC_FORK VMMALLOC_LOG_STATS VMMALLOC_PUNCH_HOLES; do
+		for v in "" "-1" "4" "10" "01" "1x" " 1" "abc" "99999999999999999999" \
+			"0x1" "+1" "1.0" $'1\n'; do
+			shim_bad "$var" "$v" || fails=$((fails + 1))
+		done
+	done
+	shim_bad VMMALLOC_LOG_STATS 2 || fails=$((fails + 1))
+	shim_bad VMMALLOC_PUNCH_HOLES 2 || fails=$((fails + 1))
+	[ "$fails" -eq 0 ]
+	for v in 0 1 2 3; do shim_good VMMALLOC_FORK "$v"; done
+	shim_good VMMALLOC_PUNCH_HOLES 1
+}
+
 @test "BAD-06: VMMALLOC_LOG_LEVEL junk gives one line, status 1; VMMALLOC_LOG_FILE junk is harmless" {
 	local v fails=0
 	for v in "" "-1" "5" "abc" "3x" " 2" "99999999999999999999" "0x1" \
-		"+1" "1.0"; do
+		"+1" "1.0" $'1\n'; do
 		shim_bad VMMALLOC_LOG_LEVEL "$v" || fails=$((fails + 1))
 	done
 	[ "$fails" -eq 0 ]
