@@ -34,6 +34,8 @@ say(const char *msg)
 {
 	char line[256];
 	size_t n = 0;
+	if (Shim.no_stderr)
+		return;	/* descriptor 2 is one of the program's files */
 	const char *parts[] = { "libvmmalloc: fork: ", msg, ": ",
 		strerror(errno), "\n" };
 	for (unsigned i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {

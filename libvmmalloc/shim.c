@@ -124,6 +124,19 @@ shim_create(void)
 	Shim.fork_mode = env_number("VMMALLOC_FORK", 1, 3);
 	Shim.log_stats = env_number("VMMALLOC_LOG_STATS", 0, 1);
 	int punch = env_number("VMMALLOC_PUNCH_HOLES", 0, 1);
+	if (fcntl(2, F_GETFD) == -1) {
+		/*
+		 * Started without stderr: descriptor 2 will be whatever file
+		 * the program opens first, so never write there (no fork
+		 * messages), and log or print statistics only to a log file.
+		 */
+		Shim.no_stderr = 1;
+		const char *lf = secure_getenv("VMMALLOC_LOG_FILE");
+		if (lf == NULL || *lf == '\0') {
+			Shim.log_stats = 0;
+			Out_level = 0;
+		}
+	}
 	if (Shim.log_stats)
 		out_keep_stderr();	/* programs may close stderr at exit */
 	if (strlen(dir) >= sizeof(Shim.dir))

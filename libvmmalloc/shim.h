@@ -23,6 +23,7 @@ struct shim {
 	int fork_mode;		/* VMMALLOC_FORK */
 	int private;		/* remapped MAP_PRIVATE by fork mode 1 */
 	int log_stats;		/* VMMALLOC_LOG_STATS */
+	int no_stderr;		/* started with descriptor 2 closed */
 	char dir[PATH_MAX];
 };
 

@@ -244,3 +244,17 @@ stopped_by() {
 		assert_equal "$stderr$output" ""
 	done
 }
+
+@test "ENV-28: started without stderr, statistics and log lines never land in the file the program opens as descriptor 2" {
+	local out=$BATS_TEST_TMPDIR/data log=$BATS_TEST_TMPDIR/log
+	run --separate-stderr bash -c \
+		"exec 2>&-; exec timeout 30 env LD_PRELOAD='$VMLIB' VMMALLOC_POOL_DIR='$POOL_DIR' VMMALLOC_POOL_SIZE=32M VMMALLOC_LOG_STATS=1 VMMALLOC_LOG_LEVEL=3 '$PROGS/stdfds' write '$out'"
+	assert_status 0
+	assert_equal "$(cat "$out")" "the program's data"
+	# with a log file, the statistics go there as asked
+	run --separate-stderr bash -c \
+		"exec 2>&-; exec timeout 30 env LD_PRELOAD='$VMLIB' VMMALLOC_POOL_DIR='$POOL_DIR' VMMALLOC_POOL_SIZE=32M VMMALLOC_LOG_STATS=1 VMMALLOC_LOG_FILE='$log' '$PROGS/stdfds' write '$out'"
+	assert_status 0
+	assert_equal "$(cat "$out")" "the program's data"
+	assert_pool_used "$(cat "$log")"
+}

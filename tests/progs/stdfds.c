@@ -7,6 +7,9 @@
  * usage: stdfds        run it with <&- , >&- or 2>&-
  *        stdfds fork   closes stdin, then forks (VMMALLOC_FORK=2 makes
  *                      a new pool file for the child), checks the child
+ *        stdfds write FILE   opens FILE (with stderr closed at start it
+ *                      gets descriptor 2), writes one line to it and
+ *                      exits with it open: FILE must hold just that line
  * Exit status 0 when no standard descriptor is a pool file and the heap
  * is intact after writing to each standard descriptor; 1 with a message
  * on whichever of stderr/stdout is open otherwise.
@@ -77,6 +80,12 @@ main(int argc, char **argv)
 		if (Blocks[i] == NULL)
 			return 2;
 		memset(Blocks[i], 'h', 4096);
+	}
+	if (argc > 2 && strcmp(argv[1], "write") == 0) {
+		int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || write(fd, "the program's data\n", 19) != 19)
+			return 2;
+		exit(0);	/* still open: as at exit of many programs */
 	}
 	if (argc > 1 && strcmp(argv[1], "fork") == 0) {
 		close(0);
