@@ -223,12 +223,15 @@ pool_init(struct pool *p, void *base, size_t size, int zeroed, int punch)
 		errno = ret == EFAULT ? ENOMEM : ret;
 		return -1;
 	}
-	if (punch) {
-		/* decay drives the punching; never 0 (one punch a slab) */
-		ssize_t ms = 1000;
-		(void) engine_arena_ctl(p->arena, "dirty_decay_ms", &ms,
-				sizeof(ms));
-	}
+	/*
+	 * With punching, decay drives it; never 0 (one punch a slab).
+	 * Without, a purge can do nothing but move free extents from dirty
+	 * to retained, where they no longer coalesce with their dirty
+	 * neighbours: how much of a pool fits then depended on timing.  So
+	 * no decay; libvmem purges only on ENOMEM.
+	 */
+	ssize_t ms = punch ? 1000 : -1;
+	(void) engine_arena_ctl(p->arena, "dirty_decay_ms", &ms, sizeof(ms));
 	pool_prime(p);
 	LOG(3, "pool %p size %zu arena %u punch %d", base, size, p->arena,
 			punch);
