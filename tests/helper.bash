@@ -111,7 +111,7 @@ mount_fs() {
 	if ! err=$(mount -t "$1" ${2:+-o "$2"} "$3" "$MNT" 2>&1); then
 		rmdir "$MNT"
 		MNT=
-		skip "cannot mount $1 ($err): needs root or CAP_SYS_ADMIN"
+		skip "cannot mount $1 here: $err"
 	fi
 	MOUNTS+=("$MNT")
 }
