@@ -163,21 +163,32 @@ class_floor(size_t n)
 	return grp + ((n - grp) / step) * step;
 }
 
-/* pool_prime -- let the engine take the pool as one extent up front */
+/*
+ * pool_prime -- let the engine take the whole pool up front: allocate the
+ * largest size class that fits, again and again from what is left, free
+ * it all and purge, so the free extents (dirty and retained) coalesce and
+ * the engine owns the pool as one extent (otherwise its geometric growth
+ * strands the tails)
+ */
 static void
 pool_prime(struct pool *p)
 {
 	int flags = MALLOCX_ARENA(p->arena) | MALLOCX_TCACHE_NONE;
-	size_t want = p->size - PAGE;	/* room for the large pad */
-	for (int i = 0; i < 4 && want >= 4 * PAGE; i++) {
-		size_t cls = class_floor(want);
-		void *x = vje_mallocx(cls, flags);
-		if (x != NULL) {
-			vje_dallocx(x, MALLOCX_TCACHE_NONE);
-			return;
-		}
-		want = cls - 1;
+	void *held[64];
+	unsigned n = 0;
+	while (n < sizeof(held) / sizeof(held[0])) {
+		size_t left = (size_t)(p->base + p->size - p->next);
+		if (left < 5 * PAGE)
+			break;
+		void *x = vje_mallocx(class_floor(left - PAGE), flags);
+		if (x == NULL)
+			break;
+		held[n++] = x;
 	}
+	while (n > 0)
+		vje_dallocx(held[--n], MALLOCX_TCACHE_NONE);
+	/* what the engine's growth kept apart (retained) joins it here */
+	pool_purge(p);
 }
 
 /* pool_punch_env -- whether <var> asks for hole punching */
