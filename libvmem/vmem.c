@@ -424,36 +424,39 @@ vmem_aligned_alloc(VMEM *vmp, size_t alignment, size_t size)
 	return p;
 }
 
+/* pool_dup -- copy n bytes of s into the pool */
+static void *
+pool_dup(VMEM *vmp, const void *s, size_t n)
+{
+	void *p = vmem_malloc(vmp, n);
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* null_string -- the error of a NULL string given to a dup function */
+__attribute__((noinline, cold))
+static void *
+null_string(void)
+{
+	ERR("string NULL");
+	errno = EINVAL;
+	return NULL;
+}
+
 /* vmem_strdup -- copy a string into the pool */
 EXPORT char *
 vmem_strdup(VMEM *vmp, const char *s)
 {
-	if (s == NULL) {
-		ERR("string NULL");
-		errno = EINVAL;
-		return NULL;
-	}
-	size_t n = strlen(s) + 1;
-	char *p = vmem_malloc(vmp, n);
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
+	return s ? pool_dup(vmp, s, strlen(s) + 1) : null_string();
 }
 
 /* vmem_wcsdup -- copy a wide string into the pool */
 EXPORT wchar_t *
 vmem_wcsdup(VMEM *vmp, const wchar_t *s)
 {
-	if (s == NULL) {
-		ERR("string NULL");
-		errno = EINVAL;
-		return NULL;
-	}
-	size_t n = (wcslen(s) + 1) * sizeof(wchar_t);
-	wchar_t *p = vmem_malloc(vmp, n);
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
+	return s ? pool_dup(vmp, s, (wcslen(s) + 1) * sizeof(wchar_t)) :
+		null_string();
 }
 
 /* vmem_malloc_usable_size -- usable bytes of a block, 0 for NULL */
