@@ -45,7 +45,7 @@ static void *
 churn(void *arg)
 {
 	unsigned id = (unsigned)(uintptr_t)arg, r = id * 7919u;
-	enum { K = 64 };
+	enum { K = 32 };	/* at most 32 blocks of 100 KB: 4 MB a thread */
 	unsigned char *keep[K] = { NULL };
 	size_t len[K] = { 0 };
 	while (!Stop) {
@@ -57,7 +57,7 @@ churn(void *arg)
 				FAIL("thread %u: block %u overwritten", id, i);
 			free(keep[i]);
 		}
-		len[i] = (size_t)((r >> 12) % ((r & 1) ? 200000 : 2000)) + 1;
+		len[i] = (size_t)((r >> 12) % ((r & 1) ? 100000 : 2000)) + 1;
 		keep[i] = malloc(len[i]);
 		if (keep[i] == NULL)
 			FAIL("thread %u: malloc(%zu) failed", id, len[i]);
