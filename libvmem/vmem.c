@@ -35,6 +35,13 @@ vmem_init(void)
 	VG_INIT();
 	Punch = pool_punch_env("VMEM_PUNCH_HOLES");
 	Slow = Out_level >= 4 || On_valgrind;
+	/*
+	 * Keep a thread on the engine's own arena for good: when none is,
+	 * every cache destroyed at a thread's exit purges that arena whole
+	 * (a madvise of all its dirty pages per exiting thread).
+	 */
+	unsigned a0 = 0;
+	(void) vje_mallctl("thread.arena", NULL, NULL, &a0, sizeof(a0));
 	LOG(3, "libvmem %d.%d, hole punching %s", VMEM_MAJOR_VERSION,
 			VMEM_MINOR_VERSION, Punch ? "on" : "off");
 }
