@@ -186,35 +186,79 @@ file_remap(void *addr, int fd, size_t size, int map_flags)
 	return 0;
 }
 
-/* file_clone -- a new nameless file in dir holding size bytes of src */
+/* copy_data -- copy the data (not the holes) of src_fd into fd */
+static int
+copy_data(int fd, int src_fd, size_t size)
+{
+	off_t off = 0, end = (off_t)size;
+	while (off < end) {
+		off_t data = lseek(src_fd, off, SEEK_DATA);
+		if (data < 0)
+			return errno == ENXIO ? 0 : -1;	/* only holes left */
+		off_t hole = lseek(src_fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return -1;
+		if (hole > end)
+			hole = end;
+		off_t in = data, out = data;
+		while (in < hole) {
+			ssize_t n = copy_file_range(src_fd, &in, fd, &out,
+					(size_t)(hole - in), 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return -1;
+		}
+		off = hole;
+	}
+	return 0;
+}
+
+/* copy_memory -- copy size bytes of a mapping into fd */
+static int
+copy_memory(int fd, const void *src_addr, size_t size)
+{
+	const char *p = src_addr;
+	size_t off = 0;
+	while (off < size) {
+		ssize_t n = pwrite(fd, p + off, size - off, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * file_clone -- a new nameless file in dir holding size bytes of the pool:
+ * a reflink clone of src_fd where the file system can, else a copy of its
+ * data that keeps its holes (reading a punched hole through the mapping
+ * would fill it), else (src_fd < 0: the descriptor is gone) a copy of the
+ * mapping; reserve: allocate the whole file first
+ */
 int
-file_clone(const char *dir, int src_fd, const void *src_addr, size_t size)
+file_clone(const char *dir, int src_fd, const void *src_addr, size_t size,
+		int reserve)
 {
 	int fd = file_tmp(dir);
 	if (fd < 0)
 		return -1;
 	if (src_fd >= 0 && ioctl(fd, FICLONE, src_fd) == 0)
 		return fd;
-	int e = posix_fallocate(fd, 0, (off_t)size);
+	int e = reserve ? posix_fallocate(fd, 0, (off_t)size) :
+		ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
+	if (e == 0) {
+		int r = src_fd >= 0 ? copy_data(fd, src_fd, size) : -1;
+		if (r != 0)
+			r = copy_memory(fd, src_addr, size);
+		e = r == 0 ? 0 : errno;
+	}
 	if (e != 0) {
 		close(fd);
 		errno = e;
 		return -1;
-	}
-	/* copy from the mapping: it reads as the file does */
-	const char *p = src_addr;
-	size_t off = 0;
-	while (off < size) {
-		ssize_t n = pwrite(fd, p + off, size - off, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		off += (size_t)n;
 	}
 	return fd;
 }

@@ -30,6 +30,6 @@ int file_remap(void *addr, int fd, size_t size, int map_flags);
 
 /* file_clone -- a new nameless file in dir holding size bytes of src */
 int file_clone(const char *dir, int src_fd, const void *src_addr,
-		size_t size);
+		size_t size, int reserve);
 
 #endif /* VMEM_FILE_H */

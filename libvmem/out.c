@@ -68,6 +68,12 @@ out_init(const char *prefix, const char *lib_name)
 			snprintf(path, sizeof(path), "%s", v);
 		int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 				0644);
+		if (fd >= 0 && fd <= 2) {
+			/* a standard descriptor was closed: do not take it */
+			int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+			close(fd);
+			fd = nfd;
+		}
 		if (fd >= 0)
 			Out_fd = fd;
 	}

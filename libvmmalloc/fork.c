@@ -110,7 +110,7 @@ fork_prepare(void)
 		return;
 	}
 	Child_fd = shim_fd_above_std(file_clone(Shim.dir, pool_fd(),
-			Shim.pool.base, Shim.pool.size));
+			Shim.pool.base, Shim.pool.size, !Shim.pool.punch));
 	if (Child_fd >= 0)
 		return;
 	if (Shim.fork_mode == 3) {
