@@ -17,6 +17,14 @@
 #define JEMALLOC_NO_DEMANGLE
 #include <jemalloc/jemalloc.h>
 
+/*
+ * The engine's MALLOCX_ARENA shifts a signed int: undefined behaviour from
+ * arena 2047 on, which a process with that many pools reaches.  The same
+ * bits, shifted unsigned.
+ */
+#undef MALLOCX_ARENA
+#define MALLOCX_ARENA(a) ((int)(((unsigned)(a) + 1) << 20))
+
 void *vje_malloc(size_t size);
 void vje_free(void *ptr);
 void *vje_calloc(size_t n, size_t size);

@@ -21,6 +21,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <valgrind/drd.h>
+
 #include "../tap.h"
 #include "common.h"
 
@@ -31,6 +33,7 @@
 struct spool {
 	VMEM *vmp;
 	uintptr_t lo, hi;	/* the pool's memory */
+	long long allocated0;	/* allocated when new (valgrind keeps 8) */
 };
 
 struct blk {
@@ -48,7 +51,8 @@ static double Seconds = 10;
 static unsigned long Ncycles = 2000;
 static size_t Pool_size = (size_t)32 << 20;
 static uint64_t Seed;
-static volatile int Stop;
+static int Stop;	/* atomic: set by main, read by the workers */
+#define STOP() __atomic_load_n(&Stop, __ATOMIC_RELAXED)
 static size_t Budget;	/* live bytes per thread */
 
 /* counters, updated atomically */
@@ -377,7 +381,7 @@ worker(void *arg)
 	struct wctx *w = arg;
 	unsigned long done = 0;
 	struct blk b;
-	while (!Stop && (w->nops == 0 || done < w->nops)) {
+	while (!STOP() && (w->nops == 0 || done < w->nops)) {
 		unsigned r = (unsigned)(rnd(&w->rs) % 100);
 		if (w->nlive == 0 || (r < 50 && w->nlive < LIVE_MAX)) {
 			op_alloc(w);
@@ -462,7 +466,9 @@ pools_create(size_t size)
 			&& lo == base && hi == base + sz,
 			"pool %u: one mapping [%#lx, %#lx) of %s", i,
 			(unsigned long)base, (unsigned long)(base + sz), path);
-		Pools[i] = (struct spool){ vmp, base, base + sz };
+		long long a0 = 0;
+		pool_stats(vmp, NULL, NULL, NULL, &a0);
+		Pools[i] = (struct spool){ vmp, base, base + sz, a0 };
 		for (unsigned j = 0; j < i; j++)
 			MUST(Pools[j].hi <= base || base + sz <= Pools[j].lo,
 				"pools %u and %u do not overlap", j, i);
@@ -481,8 +487,9 @@ pools_final(void)
 		CHECK(vmem_check(vmp) == 1, "pool %u: vmem_check 1", i);
 		CHECK(caches == 0, "pool %u: no thread cache left after the "
 			"threads exit (%ld)", i, caches);
-		CHECK(allocated == 0, "pool %u: nothing allocated after every "
-			"block was freed (%lld)", i, allocated);
+		CHECK(allocated == Pools[i].allocated0, "pool %u: nothing "
+			"allocated after every block was freed (%lld, %lld when "
+			"new)", i, allocated, Pools[i].allocated0);
 		size_t big = (Pools[i].hi - Pools[i].lo) / 2;
 		void *p = vmem_malloc(vmp, big);
 		CHECK(p != NULL, "pool %u: a block of half the pool (%zu) fits "
@@ -523,12 +530,12 @@ mode_ops(void)
 		w[i].nops = Nops;
 		run_thread(&t[i], worker, &w[i]);
 	}
-	while (!Stop && now_s() - t0 < Seconds) {
+	while (!STOP() && now_s() - t0 < Seconds) {
 		usleep(20000);
 		if (Nops && GET(C_ops) >= Nops * Nthreads)
 			break;
 	}
-	Stop = 1;
+	__atomic_store_n(&Stop, 1, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < Nthreads; i++)
 		pthread_join(t[i], NULL);
 	drain();
@@ -582,8 +589,10 @@ mode_churn(void)
 		CHECK(caches == 0, "churn: pool %u has no cache of an exited "
 			"thread (%ld)", i, caches);
 	}
+	/* slack for glibc's per-thread arenas and sanitizer runtimes; a
+	 * mapping per thread or per pool would be thousands */
 	CHECK(fds1 == fds0, "churn: descriptors flat (%d -> %d)", fds0, fds1);
-	CHECK(maps1 <= maps0 + 2, "churn: mappings flat (%d -> %d)", maps0,
+	CHECK(maps1 <= maps0 + 16, "churn: mappings flat (%d -> %d)", maps0,
 		maps1);
 	drain();
 	summary("churn", now_s() - t0);
@@ -756,7 +765,7 @@ mode_cycles(void)
 	double secs = now_s() - t0;
 	int fds1 = count_fds(), maps1 = count_maps();
 	long vm1 = status_kb("VmSize");
-	Stop = 1;
+	__atomic_store_n(&Stop, 1, __ATOMIC_RELAXED);
 	pthread_join(wt, NULL);
 	pthread_mutex_lock(&L_lock);
 	L_quit = 1;
@@ -775,7 +784,7 @@ mode_cycles(void)
 		"bad)", bad);
 	CHECK(L_errors == 0, "cycles: the lingering thread saw no error");
 	CHECK(fds1 == fds0, "cycles: descriptors flat (%d -> %d)", fds0, fds1);
-	CHECK(maps1 <= maps0 + 2, "cycles: mappings flat (%d -> %d)", maps0,
+	CHECK(maps1 <= maps0 + 16, "cycles: mappings flat (%d -> %d)", maps0,
 		maps1);
 	CHECK(vm1 - vm0 < 256 * 1024, "cycles: address space grows less than "
 		"256 MiB (%+ld kB)", vm1 - vm0);
@@ -817,6 +826,7 @@ main(int argc, char **argv)
 	if (Nthreads < 1)
 		Nthreads = 1;
 	Seed |= 1;
+	DRD_IGNORE_VAR(Stop);	/* an atomic flag: drd cannot see atomics */
 	DIAG("%s: seed %llu (re-run with -S %llu)", mode,
 		(unsigned long long)Seed, (unsigned long long)Seed);
 	watchdog((unsigned)(Seconds * 3) + 120);

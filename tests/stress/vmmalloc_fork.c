@@ -31,7 +31,8 @@
 static unsigned Nforks = 100, Nthreads = 3;
 static int From_worker, Mode = 1;
 static uint64_t Seed;
-static volatile int Stop;
+static int Stop;	/* atomic: set by main, read by the workers */
+#define STOP() __atomic_load_n(&Stop, __ATOMIC_RELAXED)
 static uintptr_t Lo, Hi;	/* the pool's mapping */
 static unsigned long C_outside, C_corrupt, C_deadlock, C_child_fail,
 	C_allocs;
@@ -78,7 +79,7 @@ allocator(void *arg)
 	struct blk live[128];
 	unsigned n = 0;
 	uint64_t tag = (uintptr_t)arg << 40;
-	while (!Stop) {
+	while (!STOP()) {
 		if (n < 128 && (n == 0 || rnd(&rs) % 2)) {
 			if (new_blk(&live[n], &rs, tag++))
 				n++;
@@ -301,7 +302,7 @@ main(int argc, char **argv)
 		forker(NULL);
 	}
 	double secs = now_s() - t0;
-	Stop = 1;
+	__atomic_store_n(&Stop, 1, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < Nthreads; i++)
 		pthread_join(t[i], NULL);
 	free(t);
