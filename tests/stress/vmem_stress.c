@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -827,6 +828,13 @@ main(int argc, char **argv)
 		Nthreads = 1;
 	Seed |= 1;
 	DRD_IGNORE_VAR(Stop);	/* an atomic flag: drd cannot see atomics */
+	/*
+	 * libvmem keeps each thread's cache table in glibc's heap; glibc
+	 * gives busy threads new arenas (64 MiB of address space and a
+	 * mapping each, up to 8 per core), which would hide or fake a trend
+	 * in the mapping and address-space counts: one arena only.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	DIAG("%s: seed %llu (re-run with -S %llu)", mode,
 		(unsigned long long)Seed, (unsigned long long)Seed);
 	watchdog((unsigned)(Seconds * 3) + 120);
