@@ -156,3 +156,35 @@ SCRIPT
 		assert_equal "$output" "$want"
 	done
 }
+
+# mount_xfs -- an XFS file system (reflink) on a loop image, at SMALL_MNT
+mount_xfs() {
+	need_root_mount
+	command -v mkfs.xfs >/dev/null || skip "mkfs.xfs not installed (xfsprogs)"
+	grep -qw xfs /proc/filesystems || skip "this kernel has no XFS"
+	XFS_IMG=$BATS_TEST_TMPDIR/xfs.img
+	truncate -s 512M "$XFS_IMG"
+	mkfs.xfs -q -m reflink=1 "$XFS_IMG" || skip "mkfs.xfs failed"
+	SMALL_MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$SMALL_MNT"
+	mount -o loop "$XFS_IMG" "$SMALL_MNT" || skip "cannot loop-mount XFS here"
+}
+
+@test "FORK-12: VMMALLOC_FORK=2 on XFS: the child's pool is a reflink clone (takes next to no space)" {
+	mount_xfs
+	POOL_DIR=$SMALL_MNT run --separate-stderr vm VMMALLOC_FORK=2 "$PROGS/reflink" "$SMALL_MNT"
+	assert_status 0
+	assert_equal "$stderr" ""
+	local kib=${output#copy }
+	# a copy would take the whole 32 MiB pool; a clone a few blocks
+	[ "$kib" -ge 0 ] && [ "$kib" -lt 4096 ] || { echo "# the copy took $kib KiB" >&2; return 1; }
+}
+
+@test "FORK-13: VMMALLOC_FORK=2 on tmpfs (no reflink): the child's pool is a full copy" {
+	mount_small 128m
+	POOL_DIR=$SMALL_MNT run --separate-stderr vm VMMALLOC_FORK=2 "$PROGS/reflink" "$SMALL_MNT"
+	assert_status 0
+	assert_equal "$stderr" ""
+	local kib=${output#copy }
+	[ "$kib" -ge $((32 * 1024 - 64)) ] || { echo "# the copy took only $kib KiB" >&2; return 1; }
+}
