@@ -78,3 +78,15 @@ san() {
 		"$REL/vmem_stress" churn -p 2 -t 4 -c 12 -n 100 -s 60
 	grep 'ERROR SUMMARY' <<<"$output" | diag
 }
+
+@test "SAN-07: DRD with those suppressions still reports a race on pool memory" {
+	command -v valgrind >/dev/null || skip "valgrind not installed"
+	run timeout 300 valgrind --tool=drd --error-exitcode=9 \
+		--suppressions="$top_srcdir/tests/sanitize/drd.supp" \
+		"$REL/vmem_race"
+	grep 'ERROR SUMMARY' <<<"$output" | diag
+	echo "$output" | tail -30
+	[ "$status" -eq 9 ]
+	grep -q 'Conflicting store' <<<"$output"
+	grep -q 'race_writer' <<<"$output"
+}

@@ -225,8 +225,21 @@ json_num(const char *key)
 }
 
 /*
+ * capture_stats -- statistics go to Cap_buf from now on; call it before
+ * the first pool (vmem_set_funcs may only be called while no pool is in
+ * use by another thread, see libvmem(7))
+ */
+__attribute__((unused))
+static void
+capture_stats(void)
+{
+	vmem_set_funcs(NULL, NULL, NULL, NULL, cap_print);
+}
+
+/*
  * pool_stats -- read the pool's JSON statistics: base, size, live thread
- * caches and allocated bytes (the print function is set, then restored)
+ * caches and allocated bytes (capture_stats must be in effect; one thread
+ * at a time)
  */
 __attribute__((unused))
 static int
@@ -235,9 +248,7 @@ pool_stats(VMEM *vmp, uintptr_t *base, size_t *size, long *caches,
 {
 	Cap_len = 0;
 	Cap_buf[0] = '\0';
-	vmem_set_funcs(NULL, NULL, NULL, NULL, cap_print);
 	vmem_stats_print(vmp, "blJ");
-	vmem_set_funcs(NULL, NULL, NULL, NULL, NULL);
 	long long b = json_num("base"), s = json_num("size");
 	if (b <= 0 || s <= 0)
 		return -1;

@@ -336,7 +336,6 @@ t_create(void)
 		vmem_check_version(0, 0) != NULL,
 		"check_version with absurd numbers: a message");
 	Cap_len = 0;
-	vmem_set_funcs(NULL, NULL, NULL, NULL, cap_print);
 	char opts[300];
 	memset(opts, 'Z', sizeof(opts) - 1);
 	opts[sizeof(opts) - 1] = '\0';
@@ -344,7 +343,6 @@ t_create(void)
 	vmem_stats_print(Live, "");
 	vmem_stats_print(Live, "gmablJ\x01\xff");
 	vmem_stats_print(Live, opts);
-	vmem_set_funcs(NULL, NULL, NULL, NULL, NULL);
 	CHECK(Cap_len > 0, "stats_print with NULL, empty, odd and long "
 		"options: prints, no crash");
 	CHECK(live_ok(), "create: the live pool works");
@@ -357,6 +355,7 @@ main(int argc, char **argv)
 	int deleted = !(argc > 1 && strcmp(argv[1], "-D") == 0);
 	Dir = test_dir();
 	watchdog(120);
+	capture_stats();	/* before any pool, as libvmem(7) asks */
 	Live = vmem_create(Dir, (size_t)32 << 20);
 	MUST(Live != NULL, "create: %s", vmem_errormsg());
 	Live_blk = vmem_malloc(Live, Live_n);

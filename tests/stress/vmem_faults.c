@@ -704,6 +704,7 @@ t_kill(long rounds, int fallback)
 static void
 t_hold(void)
 {
+	capture_stats();
 	VMEM *vmp = vmem_create(Dir, VMEM_MIN_POOL);
 	MUST(vmp != NULL, "hold: vmem_create: %s", vmem_errormsg());
 	char *p = vmem_malloc(vmp, 4096);

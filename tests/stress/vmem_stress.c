@@ -458,8 +458,8 @@ pools_create(size_t size)
 		VMEM *vmp = vmem_create(dir, size);
 		MUST(vmp != NULL, "vmem_create(%s, %zu): %s", dir, size,
 			vmem_errormsg());
-		uintptr_t base, lo, hi;
-		size_t sz;
+		uintptr_t base = 0, lo, hi;
+		size_t sz = 0;
 		MUST(pool_stats(vmp, &base, &sz, NULL, NULL) == 0,
 			"pool %u: base and size from the JSON statistics", i);
 		char path[512];
@@ -669,8 +669,8 @@ static int
 cycle_pool(VMEM *vmp, unsigned long i, uint64_t *rs, int lingered)
 {
 	int bad = 0;
-	uintptr_t base, lo, hi;
-	size_t sz;
+	uintptr_t base = 0, lo, hi;
+	size_t sz = 0;
 	if (pool_stats(vmp, &base, &sz, NULL, NULL) != 0 ||
 			map_of((void *)base, &lo, &hi, NULL, 0) != 0 ||
 			lo != base || hi != base + sz) {
@@ -835,6 +835,7 @@ main(int argc, char **argv)
 	 * in the mapping and address-space counts: one arena only.
 	 */
 	mallopt(M_ARENA_MAX, 1);
+	capture_stats();
 	DIAG("%s: seed %llu (re-run with -S %llu)", mode,
 		(unsigned long long)Seed, (unsigned long long)Seed);
 	watchdog((unsigned)(Seconds * 3) + 120);
