@@ -15,41 +15,19 @@
 
 #include <libvmem.h>
 #include "tap.h"
+#include "testutil.h"
 
 /* MUST -- a precondition: silent when it holds, bail out when not */
 #define MUST(expr, ...) do { if (!(expr)) REQUIRE(0, __VA_ARGS__); } while (0)
 
 static const char *Dir = "/dev/shm";
 
-/* pool_range -- the mapping of /proc/self/maps that holds p */
-static int
-pool_range(const void *p, uintptr_t *lo, uintptr_t *hi)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	if (f == NULL)
-		return -1;
-	char line[512];
-	int ret = -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long a, b;
-		if (sscanf(line, "%lx-%lx", &a, &b) == 2 &&
-				(uintptr_t)p >= a && (uintptr_t)p < b) {
-			*lo = a;
-			*hi = b;
-			ret = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
 /* in_pool -- whether [p, p + n) lies in the mapping that holds ref */
 static int
 in_pool(const void *ref, const void *p, size_t n)
 {
 	uintptr_t lo, hi;
-	if (pool_range(ref, &lo, &hi) != 0)
+	if (map_of(ref, &lo, &hi, NULL, 0) != 0)
 		return 0;
 	return (uintptr_t)p >= lo && (uintptr_t)p + n <= hi;
 }
@@ -179,7 +157,7 @@ test_region(void)
 	CHECK(m[0] == 1 && m[VMEM_MIN_POOL - 1] == 2,
 		"region: still writable after delete");
 	uintptr_t lo, hi;
-	CHECK(pool_range(m, &lo, &hi) == 0 && lo <= (uintptr_t)m &&
+	CHECK(map_of(m, &lo, &hi, NULL, 0) == 0 && lo <= (uintptr_t)m &&
 		hi >= (uintptr_t)m + len, "region: mapping intact after delete");
 
 	/* a second pool on the same region after the first is gone */

@@ -13,6 +13,7 @@
 
 #include <libvmem.h>
 #include "tap.h"
+#include "testutil.h"
 
 /* MUST -- a precondition: silent when it holds, bail out when not */
 #define MUST(expr, ...) do { if (!(expr)) REQUIRE(0, __VA_ARGS__); } while (0)
@@ -85,35 +86,6 @@ set_counting(long fail_at, void (*print)(const char *))
 	Calls = 0;
 	vmem_set_funcs(c_malloc, c_free, c_realloc, c_strdup, print);
 	Fail_at = fail_at;
-}
-
-/* count_entries -- entries of a directory besides . and .. */
-static int
-count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return -1;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	return n;
-}
-
-/* count_lines -- lines of a file */
-static int
-count_lines(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	int n = 0, c;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
 }
 
 enum { NPOOLS = 3, NTHREADS = 4 };
@@ -205,8 +177,8 @@ fail_worker(void *arg)
 static void
 test_fail(void)
 {
-	int fd0 = count_entries("/proc/self/fd");
-	int map0 = count_lines("/proc/self/maps");
+	int fd0 = dir_entries("/proc/self/fd");
+	int map0 = file_lines("/proc/self/maps");
 	char dir[256];
 	snprintf(dir, sizeof(dir), "%s/vmem_funcs.XXXXXX", Dir);
 	MUST(mkdtemp(dir) != NULL, "mkdtemp");
@@ -251,13 +223,13 @@ test_fail(void)
 		"1..6: %d creates failed with ENOMEM, %d worked, all clean",
 		failed, worked);
 	vmem_set_funcs(NULL, NULL, NULL, NULL, NULL);
-	CHECK(count_entries(dir) == 0, "fail: nothing left in the directory");
-	CHECK(count_entries("/proc/self/fd") == fd0,
+	CHECK(dir_entries(dir) == 0, "fail: nothing left in the directory");
+	CHECK(dir_entries("/proc/self/fd") == fd0,
 		"fail: no descriptor left open");
 	if (RUNNING_ON_VALGRIND)
 		SKIP("fail: mappings not counted under valgrind (its own vary)");
 	else
-		CHECK(count_lines("/proc/self/maps") <= map0 + 1,
+		CHECK(file_lines("/proc/self/maps") <= map0 + 1,
 			"fail: no mapping left behind (only the test's region)");
 	munmap(m, 16 << 20);
 

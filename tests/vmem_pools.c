@@ -17,6 +17,7 @@
 
 #include <libvmem.h>
 #include "tap.h"
+#include "testutil.h"
 
 /* MUST -- a precondition: silent when it holds, bail out when not */
 #define MUST(expr, ...) do { if (!(expr)) REQUIRE(0, __VA_ARGS__); } while (0)
@@ -30,35 +31,6 @@ now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* count_lines -- lines of a file (e.g. /proc/self/maps) */
-static int
-count_lines(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	int n = 0, c;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
-/* count_entries -- entries of a directory besides . and .. */
-static int
-count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return -1;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	return n;
 }
 
 /* maps_line -- the /proc/self/maps line of the mapping holding p */
@@ -299,8 +271,8 @@ test_cycles(void)
 	MUST(w != NULL, "warm-up pool: %s", vmem_errormsg());
 	vmem_free(w, vmem_malloc(w, 100));
 	vmem_delete(w);
-	int fd0 = count_entries("/proc/self/fd");
-	int map0 = count_lines("/proc/self/maps");
+	int fd0 = dir_entries("/proc/self/fd");
+	int map0 = file_lines("/proc/self/maps");
 	double t0 = now();
 	int ok = 1;
 	for (int i = 0; i < N && ok; i++) {
@@ -318,8 +290,8 @@ test_cycles(void)
 		/* q is left for delete to reclaim */
 		vmem_delete(v);
 	}
-	int fd1 = count_entries("/proc/self/fd");
-	int map1 = count_lines("/proc/self/maps");
+	int fd1 = dir_entries("/proc/self/fd");
+	int map1 = file_lines("/proc/self/maps");
 	CHECK(ok, "cycles: %d file pools created, used, deleted (%.2f s)", N,
 		now() - t0);
 	CHECK(fd1 == fd0, "cycles: open descriptors %d before, %d after",
@@ -330,7 +302,7 @@ test_cycles(void)
 	/* and a pool holds no descriptor while it lives */
 	VMEM *v = vmem_create(Dir, VMEM_MIN_POOL);
 	MUST(v != NULL, "pool");
-	CHECK(count_entries("/proc/self/fd") == fd0,
+	CHECK(dir_entries("/proc/self/fd") == fd0,
 		"cycles: a live pool keeps no descriptor open");
 	vmem_delete(v);
 
@@ -338,7 +310,7 @@ test_cycles(void)
 	char *m = mmap(NULL, 16 << 20, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	MUST(m != MAP_FAILED, "mmap");
-	map0 = count_lines("/proc/self/maps");
+	map0 = file_lines("/proc/self/maps");
 	for (int i = 0; i < N; i++) {
 		VMEM *r = vmem_create_in_region(m, 16 << 20);
 		if (r == NULL) {
@@ -348,7 +320,7 @@ test_cycles(void)
 		(void) vmem_malloc(r, 5000);
 		vmem_delete(r);
 	}
-	map1 = count_lines("/proc/self/maps");
+	map1 = file_lines("/proc/self/maps");
 	CHECK(ok && map1 <= map0, "cycles: %d region pools, mappings %d "
 		"before, %d after", N, map0, map1);
 	munmap(m, 16 << 20);
@@ -374,7 +346,7 @@ test_files(void)
 		MUST(v[i] != NULL, "pool in %s: %s", dir, vmem_errormsg());
 		p[i] = vmem_malloc(v[i], 100);
 	}
-	CHECK(count_entries(dir) == 0,
+	CHECK(dir_entries(dir) == 0,
 		"files: %d live pools, directory empty", N);
 	char ev[4096];
 	ssize_t got = read(in, ev, sizeof(ev));
@@ -411,7 +383,7 @@ test_files(void)
 	CHECK(maps_line((void *)a, line, sizeof(line)) != 0 ||
 		strstr(line, dir) == NULL,
 		"files: after delete the pool is no longer mapped");
-	CHECK(count_entries(dir) == 0, "files: directory empty after delete");
+	CHECK(dir_entries(dir) == 0, "files: directory empty after delete");
 	got = read(in, ev, sizeof(ev));
 	CHECK(got < 0 && errno == EAGAIN, "files: no event at delete either");
 	close(in);

@@ -11,35 +11,13 @@
 
 #include <libvmem.h>
 #include "tap.h"
+#include "testutil.h"
 
 /* MUST -- a precondition: silent when it holds, bail out when not */
 #define MUST(expr, ...) do { if (!(expr)) REQUIRE(0, __VA_ARGS__); } while (0)
 
 static const char *Dir = "/dev/shm";
 static double Scale = 1.0;
-
-/* pool_range -- the mapping of /proc/self/maps that holds p */
-static int
-pool_range(const void *p, uintptr_t *lo, uintptr_t *hi)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	if (f == NULL)
-		return -1;
-	char line[512];
-	int ret = -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long a, b;
-		if (sscanf(line, "%lx-%lx", &a, &b) == 2 &&
-				(uintptr_t)p >= a && (uintptr_t)p < b) {
-			*lo = a;
-			*hi = b;
-			ret = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
 
 /* xorshift -- a small per-thread random generator */
 static uint64_t
@@ -132,7 +110,7 @@ test_isolation(void)
 		Pools[i] = vmem_create(Dir, 32 << 20);
 		MUST(Pools[i] != NULL, "pool %d: %s", i, vmem_errormsg());
 		void *p = vmem_malloc(Pools[i], 1);
-		MUST(p != NULL && pool_range(p, &Lo[i], &Hi[i]) == 0,
+		MUST(p != NULL && map_of(p, &Lo[i], &Hi[i], NULL, 0) == 0,
 			"pool %d range", i);
 		vmem_free(Pools[i], p);
 	}

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <libvmem.h>
+#include "testutil.h"
 
 #ifdef WITH_JEMALLOC
 int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp,
@@ -157,33 +158,6 @@ cmd_error(void)
 	return 0;
 }
 
-/* mapping_of -- the /proc/self/maps range holding p */
-static int
-mapping_of(const void *p, uintptr_t *lo, uintptr_t *hi, char *name,
-	size_t len)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	if (f == NULL)
-		return -1;
-	char line[512];
-	int ret = -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long a, b;
-		int off = 0;
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &a, &b, &off) >= 2
-				&& (uintptr_t)p >= a && (uintptr_t)p < b) {
-			*lo = a;
-			*hi = b;
-			snprintf(name, len, "%s", line + off);
-			name[strcspn(name, "\n")] = '\0';
-			ret = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
 /* cmd_coexist -- the program's malloc and the pools never meet */
 static int
 cmd_coexist(void)
@@ -212,7 +186,7 @@ cmd_coexist(void)
 	for (int i = 0; i < NP; i++) {
 		v[i] = vmem_create("/dev/shm", VMEM_MIN_POOL);
 		void *p = v[i] ? vmem_malloc(v[i], 10) : NULL;
-		if (p == NULL || mapping_of(p, &lo[i], &hi[i], name,
+		if (p == NULL || map_of(p, &lo[i], &hi[i], name,
 				sizeof(name)) != 0) {
 			printf("fail pool %d: %s\n", i, vmem_errormsg());
 			return 2;
@@ -351,7 +325,7 @@ file_blocks(const void *p)
 {
 	uintptr_t lo, hi;
 	char name[256], path[128];
-	if (mapping_of(p, &lo, &hi, name, sizeof(name)) != 0)
+	if (map_of(p, &lo, &hi, name, sizeof(name)) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
 		(unsigned long)lo, (unsigned long)hi);

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../testutil.h"
+
 #include <libvmem.h>
 
 /* rnd -- xorshift64*, one state per thread */
@@ -159,38 +161,6 @@ status_kb(const char *name)
 	return v;
 }
 
-/*
- * map_of -- the mapping of /proc/self/maps that holds p; its path (if
- * path is not NULL) without the newline
- */
-__attribute__((unused))
-static int
-map_of(const void *p, uintptr_t *lo, uintptr_t *hi, char *path, size_t len)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	if (f == NULL)
-		return -1;
-	char line[1024];
-	int ret = -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long a, b;
-		int off = 0;
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &a, &b, &off) >= 2
-				&& (uintptr_t)p >= a && (uintptr_t)p < b) {
-			*lo = a;
-			*hi = b;
-			if (path != NULL) {
-				snprintf(path, len, "%s", off ? line + off : "");
-				path[strcspn(path, "\n")] = '\0';
-			}
-			ret = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
 /* the text of the last statistics printed through cap_print */
 static char Cap_buf[1 << 16];
 static size_t Cap_len;
@@ -323,23 +293,6 @@ test_dir(void)
 {
 	const char *d = getenv("TEST_DIR");
 	return d && *d ? d : "/dev/shm";
-}
-
-/* dir_entries -- entries of a directory besides . and .., -1 on error */
-__attribute__((unused))
-static int
-dir_entries(const char *path)
-{
-	DIR *d = opendir(path);
-	if (d == NULL)
-		return -1;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
 }
 
 #endif /* STRESS_COMMON_H */
