@@ -10,11 +10,17 @@
 
 typedef int (*open_fn)(const char *, int, ...);
 
-/* forward -- the next definition of name */
-static open_fn
-forward(const char *name)
+/* pass -- refuse O_TMPFILE, hand anything else to the next name */
+static int
+pass(const char *name, const char *path, int flags, va_list ap)
 {
-	return (open_fn)dlsym(RTLD_NEXT, name);
+	mode_t mode = (flags & (O_CREAT | __O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	open_fn next = (open_fn)dlsym(RTLD_NEXT, name);
+	return next(path, flags, mode);
 }
 
 /* open -- refuse O_TMPFILE, pass everything else on */
@@ -23,13 +29,9 @@ open(const char *path, int flags, ...)
 {
 	va_list ap;
 	va_start(ap, flags);
-	mode_t mode = (flags & (O_CREAT | __O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	int ret = pass("open", path, flags, ap);
 	va_end(ap);
-	if ((flags & O_TMPFILE) == O_TMPFILE) {
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	return forward("open")(path, flags, mode);
+	return ret;
 }
 
 /* open64 -- the same under its large-file name */
@@ -38,11 +40,7 @@ open64(const char *path, int flags, ...)
 {
 	va_list ap;
 	va_start(ap, flags);
-	mode_t mode = (flags & (O_CREAT | __O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	int ret = pass("open64", path, flags, ap);
 	va_end(ap);
-	if ((flags & O_TMPFILE) == O_TMPFILE) {
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	return forward("open64")(path, flags, mode);
+	return ret;
 }
