@@ -55,8 +55,6 @@ hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t alignment,
 	if (new_addr == NULL && is_metadata(size, alignment)) {
 		void *m = meta_map(size, alignment);
 		if (m != NULL) {
-			__atomic_fetch_add(&p->meta_mapped, size,
-					__ATOMIC_RELAXED);
 			*zero = true;
 			*commit = true;
 		}
@@ -96,7 +94,6 @@ hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed,
 	if (pool_owns(p, addr))
 		return true;
 	munmap(addr, size);
-	__atomic_fetch_sub(&p->meta_mapped, size, __ATOMIC_RELAXED);
 	return false;
 }
 

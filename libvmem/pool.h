@@ -25,7 +25,6 @@ struct pool {
 	unsigned arena;		/* the engine's arena of this pool */
 	int zeroed;		/* fresh memory reads as zero (a new file) */
 	volatile int punch;	/* purge = punch a hole (MADV_REMOVE) */
-	size_t meta_mapped;	/* bytes of metadata mapped for the arena */
 };
 
 /* pool_init -- create the arena over [base, base + size) */

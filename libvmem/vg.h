@@ -19,8 +19,6 @@ extern int On_valgrind;
 	VALGRIND_MALLOCLIKE_BLOCK((p), (n), 0, (zeroed)); } while (0)
 #define VG_FREE(p) do { if (VG_ON())\
 	VALGRIND_FREELIKE_BLOCK((p), 0); } while (0)
-#define VG_NOACCESS(p, n) do { if (VG_ON())\
-	(void) VALGRIND_MAKE_MEM_NOACCESS((p), (n)); } while (0)
 #define VG_UNDEFINED(p, n) do { if (VG_ON())\
 	(void) VALGRIND_MAKE_MEM_UNDEFINED((p), (n)); } while (0)
 

@@ -237,16 +237,24 @@ vmem_stats_print(VMEM *vmp, const char *opts)
 	stats_print(&sp, opts ? opts : "");
 }
 
-/* alloc_failed -- flush the cache, purge the arena, retry once */
+/* relieve -- before a retry: flush the thread's cache, purge the arena */
 __attribute__((noinline, cold))
-static void *
-alloc_failed(struct vmem *vmp, const struct tc_flags *f, size_t size,
-		int flags)
+static void
+relieve(struct vmem *vmp, const struct tc_flags *f, size_t size)
 {
 	LOG(2, "pool %p: %zu bytes failed, retrying after flush and purge",
 			(void *)vmp, size);
 	tc_flush(vmp, f);
 	pool_purge(&vmp->pool);
+}
+
+/* alloc_failed -- relieve the pool, retry once */
+__attribute__((noinline, cold))
+static void *
+alloc_failed(struct vmem *vmp, const struct tc_flags *f, size_t size,
+		int flags)
+{
+	relieve(vmp, f, size);
 	void *p = vje_mallocx(size, flags);
 	if (p == NULL) {
 		ERR("out of memory in pool %p (%zu bytes)", (void *)vmp, size);
@@ -402,8 +410,7 @@ vmem_realloc(VMEM *vmp, void *ptr, size_t size)
 		return realloc_vg(vmp, ptr, size);
 	void *n = vje_rallocx(ptr, size, f->alloc);
 	if (unlikely(n == NULL)) {
-		tc_flush(vmp, f);
-		pool_purge(&vmp->pool);
+		relieve(vmp, f, size);
 		n = vje_rallocx(ptr, size, f->alloc);
 		if (n == NULL && size <= vje_sallocx(ptr, 0))
 			return ptr;	/* shrinking in a full pool */
