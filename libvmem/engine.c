@@ -17,10 +17,13 @@
  * libvmem: one automatic arena (the engine's own, for nothing but its
  * internals), a small thread cache limit (explicit caches are never
  * trimmed), pools on retained virtual memory with the large-extent pad
- * that tells metadata requests from data requests.
+ * that tells metadata requests from data requests.  Small size classes
+ * get 4 shards per pool arena: threads sharing a pool then fill their
+ * caches from different slabs, so their blocks do not share cache lines
+ * (measured, 2 threads on one pool, 8-512 B: 19 -> 14 ns CPU per pair).
  */
 #define ENGINE_CONF "narenas:1,tcache_max:16384,retain:true,"\
-	"hpa:false,background_thread:false,"\
+	"hpa:false,background_thread:false,bin_shards:1-14336:4,"\
 	"percpu_arena:disabled,muzzy_decay_ms:0,junk:false,zero:false"
 #endif
 
