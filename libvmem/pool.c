@@ -2,6 +2,7 @@
  * pool.c -- one pool: a range of memory, its extent hooks, its arena
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -126,7 +127,8 @@ hook_purge(extent_hooks_t *h, void *addr, size_t size, size_t offset,
 {
 	(void) size; (void) arena_ind;
 	struct pool *p = pool_of(h);
-	if (!p->punch || !pool_owns(p, addr))
+	if (!__atomic_load_n(&p->punch, __ATOMIC_RELAXED) ||
+			!pool_owns(p, addr))
 		return true;
 	return madvise((char *)addr + offset, length, MADV_REMOVE) != 0;
 }
@@ -251,6 +253,25 @@ void
 pool_purge(struct pool *p)
 {
 	(void) engine_arena_ctl(p->arena, "purge", NULL, 0);
+}
+
+/* pool_retire -- a deleted pool's hooks hand out and purge nothing more */
+void
+pool_retire(struct pool *p)
+{
+	__atomic_store_n(&p->punch, 0, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&p->lock);
+	p->next = p->base + p->size;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* pool_relieve -- purge before retry number round (0, 1, ...) */
+void
+pool_relieve(struct pool *p, int round)
+{
+	if (round > 0)
+		sched_yield();	/* let a concurrent purge finish */
+	pool_purge(p);
 }
 
 /* pool_fini -- destroy the arena: everything in it, its metadata */

@@ -2,15 +2,26 @@
  * tcache.c -- one explicit engine cache per (thread, pool), and the table
  * of live pools that ties them together
  *
- * The engine's automatic cache mixes arenas, so a pool's blocks could be
- * handed out by another pool; libvmem therefore gives each thread its own
- * explicit cache for each pool it uses.  A thread finds its cache through
+ * The engine's automatic cache of a thread mixes arenas, so a pool's
+ * blocks could be handed out by another pool.  So a thread binds itself
+ * (thread.arena) to the first file pool it uses, its home, and only that
+ * pool's blocks go through the automatic cache: the engine's fast path,
+ * flags 0.  Every other pool the thread uses gets an explicit cache of its
+ * own, through the slower flagged calls.  A thread finds its flags through
  * a one-entry cache (Tc_last) or its table indexed by the pool's slot,
  * guarded by the pool's generation.  A pool hands out at most tc_max live
- * caches (a cache parks up to about 1 MiB of its pool), so small pools
- * shared by many threads run partly uncached.  Caches die with their
- * thread (key destructor) or their pool (tc_pool_fini), whichever is
- * first; the table of live pools under Reg_lock decides which.
+ * caches, home ones included (a cache parks up to about 1 MiB of its
+ * pool), so small pools shared by many threads run partly uncached.
+ *
+ * Explicit caches die with their thread (key destructor) or their pool
+ * (tc_pool_fini), whichever is first; the table of live pools under
+ * Reg_lock decides which.  An automatic cache can only be flushed by its
+ * own thread, so a pool deleted while it is another thread's home is
+ * retired instead: its memory is given back at once (vmem_delete maps
+ * inaccessible memory over it, keeping the addresses), its arena and
+ * handle stay until the last home thread lets go: on its next call that
+ * looks up a pool, or at its exit.  Region pools (the caller's memory,
+ * which the caller may reuse at once) are never a home.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,6 +42,8 @@ struct tc_table {
 
 __thread struct tc_last Tc_last __attribute__((tls_model("initial-exec")));
 static __thread struct tc_table *Tc_table
+	__attribute__((tls_model("initial-exec")));
+static __thread struct vmem *Tc_home	/* held: home_count counts it */
 	__attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t Reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -128,9 +141,10 @@ reg_check(const struct vmem *vmp)
 		return -1;
 	}
 	struct pool *p = (struct pool *)&vmp->pool;
+	unsigned caches = tc_caches((struct vmem *)vmp);
 	pthread_mutex_lock(&p->lock);
 	if (p->size == 0 || p->next < p->base || p->next > p->base + p->size ||
-			vmp->tc_count > vmp->tc_max) {
+			caches > vmp->tc_max) {
 		ERR("pool %p: inconsistent state", (void *)vmp);
 		ret = 0;
 	}
@@ -179,10 +193,72 @@ tc_release(struct vmem *vmp, unsigned id)
 	}
 }
 
+/* tc_unref -- drop a hold on a retired pool; the last one destroys it */
+void
+tc_unref(struct vmem *vmp)
+{
+	pthread_mutex_lock(&vmp->tc_lock);
+	int last = --vmp->home_count == 0 && vmp->retired;
+	pthread_mutex_unlock(&vmp->tc_lock);
+	if (last)
+		vmem_destroy(vmp);
+}
+
+/* tc_caches -- caches the pool serves now (explicit and home) */
+unsigned
+tc_caches(struct vmem *vmp)
+{
+	pthread_mutex_lock(&vmp->tc_lock);
+	unsigned n = vmp->tc_count + vmp->home_count;
+	pthread_mutex_unlock(&vmp->tc_lock);
+	return n;
+}
+
+/* home_take -- bind the calling thread to vmp; tc_lock held */
+static int
+home_take(struct vmem *vmp)
+{
+	unsigned a = vmp->pool.arena;
+	if (vje_mallctl("thread.arena", NULL, NULL, &a, sizeof(a)) != 0)
+		return -1;
+	Tc_home = vmp;
+	vmp->home_count++;
+	return 0;
+}
+
+/* home_leave -- flush the thread's own cache into its home, unbind */
+static void
+home_leave(void)
+{
+	struct vmem *vmp = Tc_home;
+	if (vmp == NULL)
+		return;
+	Tc_home = NULL;
+	(void) vje_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+	unsigned a0 = 0;
+	(void) vje_mallctl("thread.arena", NULL, NULL, &a0, sizeof(a0));
+	if (Tc_last.vmp == vmp)
+		memset(&Tc_last, 0, sizeof(Tc_last));
+	struct tc_table *t = Tc_table;
+	if (t != NULL && vmp->slot < t->cap &&
+			t->ent[vmp->slot].f.tc == TC_HOME)
+		t->ent[vmp->slot].gen = 0;
+	tc_unref(vmp);
+}
+
+/* home_retired -- whether the thread's home was deleted meanwhile */
+static inline int
+home_retired(void)
+{
+	return Tc_home != NULL &&
+		__atomic_load_n(&Tc_home->retired, __ATOMIC_ACQUIRE);
+}
+
 /* tc_thread_fini -- destroy the calling thread's caches (exit, unload) */
 void
 tc_thread_fini(void)
 {
+	home_leave();
 	struct tc_table *t = Tc_table;
 	memset(&Tc_last, 0, sizeof(Tc_last));
 	if (t == NULL)
@@ -227,13 +303,18 @@ tc_table_slot(unsigned slot)
 	return &n->ent[slot];
 }
 
-/* tc_create -- a new cache for vmp if it still hands them out */
+/* tc_create -- home or a new cache for vmp, if it still hands them out */
 static unsigned
 tc_create(struct vmem *vmp)
 {
 	unsigned id = TC_NONE;
 	pthread_mutex_lock(&vmp->tc_lock);
-	if (vmp->tc_count < vmp->tc_max) {
+	if (vmp->tc_count + vmp->home_count >= vmp->tc_max) {
+		/* its share of caches is taken: run uncached */
+	} else if (Tc_home == NULL && vmp->kind != VMEM_REGION &&
+			home_take(vmp) == 0) {
+		id = TC_HOME;
+	} else {
 		size_t len = sizeof(id);
 		if (vje_mallctl("tcache.create", &id, &len, NULL, 0) == 0)
 			vmp->tc_ids[vmp->tc_count++] = id;
@@ -247,11 +328,15 @@ tc_create(struct vmem *vmp)
 	return id;
 }
 
-/* tc_set -- fill flags for vmp with cache id (or TC_NONE) */
+/* tc_set -- fill flags for vmp with cache id (or TC_NONE, TC_HOME) */
 static void
 tc_set(struct tc_flags *f, const struct vmem *vmp, unsigned id)
 {
 	f->tc = id;
+	if (id == TC_HOME) {
+		f->free = f->alloc = 0;
+		return;
+	}
 	f->free = id == TC_NONE ? MALLOCX_TCACHE_NONE : MALLOCX_TCACHE(id);
 	f->alloc = MALLOCX_ARENA(vmp->pool.arena) | f->free;
 }
@@ -260,6 +345,8 @@ tc_set(struct tc_flags *f, const struct vmem *vmp, unsigned id)
 const struct tc_flags *
 tc_lookup(struct vmem *vmp)
 {
+	if (home_retired())
+		home_leave();	/* before anything: vmp may be that pool */
 	if (vmp == NULL || vmp->magic != VMEM_MAGIC || vmp->gen == 0) {
 		ERR("invalid pool handle %p", (void *)vmp);
 		errno = EINVAL;
@@ -293,6 +380,8 @@ tc_pool_init(struct vmem *vmp)
 		max = VMEM_MAX_POOLS;
 	vmp->tc_max = (unsigned)max;
 	vmp->tc_count = 0;
+	vmp->home_count = 0;
+	vmp->retired = 0;
 	vmp->tc_ids = Malloc(max * sizeof(unsigned));
 	if (vmp->tc_ids == NULL) {
 		ERR("out of memory for the pool's cache registry");
@@ -303,19 +392,37 @@ tc_pool_init(struct vmem *vmp)
 	return 0;
 }
 
-/* tc_pool_fini -- destroy every cache of the pool (all threads') */
-void
+/*
+ * tc_pool_fini -- destroy every cache of the pool (all threads'); 1 when
+ * other threads still have it as their home: the caller then retires the
+ * pool and drops its own hold with tc_unref
+ */
+int
 tc_pool_fini(struct vmem *vmp)
 {
+	if (Tc_home == vmp)
+		home_leave();
+	if (Tc_last.vmp == vmp)
+		memset(&Tc_last, 0, sizeof(Tc_last));
 	pthread_mutex_lock(&vmp->tc_lock);
 	while (vmp->tc_count > 0)
 		tc_release(vmp, vmp->tc_ids[vmp->tc_count - 1]);
+	int held = vmp->home_count > 0;
+	if (held) {
+		vmp->home_count++;	/* the caller's hold */
+		__atomic_store_n(&vmp->retired, 1, __ATOMIC_RELEASE);
+	}
 	pthread_mutex_unlock(&vmp->tc_lock);
+	return held;
+}
+
+/* tc_pool_free -- free the cache registry of a destroyed pool */
+void
+tc_pool_free(struct vmem *vmp)
+{
 	pthread_mutex_destroy(&vmp->tc_lock);
 	Free(vmp->tc_ids);
 	vmp->tc_ids = NULL;
-	if (Tc_last.vmp == vmp)
-		memset(&Tc_last, 0, sizeof(Tc_last));
 }
 
 /* tc_flush -- flush the calling thread's cache of vmp */
@@ -324,6 +431,8 @@ tc_flush(struct vmem *vmp, const struct tc_flags *f)
 {
 	(void) vmp;
 	unsigned id = f->tc;
-	if (id != TC_NONE)
+	if (id == TC_HOME)
+		(void) vje_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+	else if (id != TC_NONE)
 		(void) vje_mallctl("tcache.flush", NULL, NULL, &id, sizeof(id));
 }

@@ -182,6 +182,43 @@ vmem_create_in_region(void *addr, size_t size)
 	return vmp;
 }
 
+/* vmem_destroy -- the end of a pool: arena, mapping, handle */
+void
+vmem_destroy(struct vmem *vmp)
+{
+	if (pool_fini(&vmp->pool) != 0) {
+		errno = EBUSY;	/* the engine refused: leave it mapped */
+		return;
+	}
+	if (!vmp->retired)
+		VG_POOL_DESTROY(vmp->pool.base);
+	if (vmp->kind == VMEM_REGION)
+		VG_UNDEFINED(vmp->pool.base, vmp->pool.size);
+	else
+		munmap(vmp->map_addr, vmp->map_len);
+	tc_pool_free(vmp);
+	Free(vmp);
+}
+
+/*
+ * vmem_retire -- give a deleted pool's memory back while other threads'
+ * own caches still hold blocks of it: inaccessible anonymous memory
+ * replaces the file's mapping (the file goes), the addresses stay taken
+ * until the arena is gone, and the hooks hand out nothing more
+ */
+static void
+vmem_retire(struct vmem *vmp)
+{
+	pool_retire(&vmp->pool);
+	VG_POOL_DESTROY(vmp->pool.base);
+	if (mmap(vmp->map_addr, vmp->map_len, PROT_NONE, MAP_PRIVATE |
+			MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) ==
+			MAP_FAILED)
+		LOG(1, "pool %p: cannot release its memory until its last "
+			"thread lets go: %s", (void *)vmp, strerror(errno));
+	tc_unref(vmp);
+}
+
 /* vmem_delete -- free the pool and everything in it */
 EXPORT void
 vmem_delete(VMEM *vmp)
@@ -193,19 +230,13 @@ vmem_delete(VMEM *vmp)
 		return;
 	}
 	reg_remove(vmp);
-	tc_pool_fini(vmp);
-	if (pool_fini(&vmp->pool) != 0) {
-		errno = EBUSY;	/* the engine refused: leave it mapped */
-		return;
-	}
-	VG_POOL_DESTROY(vmp->pool.base);
-	if (vmp->kind == VMEM_REGION)
-		VG_UNDEFINED(vmp->pool.base, vmp->pool.size);
-	else
-		munmap(vmp->map_addr, vmp->map_len);
+	int held = tc_pool_fini(vmp);
 	vmp->magic = 0;
 	vmp->gen = 0;
-	Free(vmp);
+	if (held)
+		vmem_retire(vmp);
+	else
+		vmem_destroy(vmp);
 }
 
 /* vmem_check -- 1 consistent, 0 corrupt, -1 could not check */
@@ -232,30 +263,33 @@ vmem_stats_print(VMEM *vmp, const char *opts)
 	static const char *const kind[] = { "file", "devdax", "region" };
 	struct stats_pool sp = {
 		.pool = &vmp->pool, .lib = "libvmem", .kind = kind[vmp->kind],
-		.caches = vmp->tc_count, .caches_max = vmp->tc_max,
+		.caches = tc_caches(vmp), .caches_max = vmp->tc_max,
 	};
 	stats_print(&sp, opts ? opts : "");
 }
 
-/* relieve -- before a retry: flush the thread's cache, purge the arena */
+/* relieve -- before retry round: flush the thread's cache, purge */
 __attribute__((noinline, cold))
 static void
-relieve(struct vmem *vmp, const struct tc_flags *f, size_t size)
+relieve(struct vmem *vmp, const struct tc_flags *f, size_t size, int round)
 {
 	LOG(2, "pool %p: %zu bytes failed, retrying after flush and purge",
 			(void *)vmp, size);
 	tc_flush(vmp, f);
-	pool_purge(&vmp->pool);
+	pool_relieve(&vmp->pool, round);
 }
 
-/* alloc_failed -- relieve the pool, retry once */
+/* alloc_failed -- relieve the pool and retry, a few rounds */
 __attribute__((noinline, cold))
 static void *
 alloc_failed(struct vmem *vmp, const struct tc_flags *f, size_t size,
 		int flags)
 {
-	relieve(vmp, f, size);
-	void *p = vje_mallocx(size, flags);
+	void *p = NULL;
+	for (int round = 0; p == NULL && round < POOL_RETRIES; round++) {
+		relieve(vmp, f, size, round);
+		p = vje_mallocx(size, flags);
+	}
 	if (p == NULL) {
 		ERR("out of memory in pool %p (%zu bytes)", (void *)vmp, size);
 		errno = ENOMEM;
@@ -272,7 +306,8 @@ pool_alloc(VMEM *vmp, size_t size, int extra)
 		return NULL;
 	size += size == 0;
 	int flags = f->alloc | extra;
-	void *p = vje_mallocx(size, flags);
+	/* the home pool: the engine's fast path, which takes no flags */
+	void *p = flags == 0 ? vje_malloc(size) : vje_mallocx(size, flags);
 	if (unlikely(p == NULL))
 		p = alloc_failed(vmp, f, size, flags);
 	return p;
@@ -322,7 +357,10 @@ pool_free(VMEM *vmp, void *ptr, int vg)
 	}
 	if (vg)
 		VG_FREE(ptr);
-	vje_dallocx(ptr, f->free);
+	if (f->free == 0)
+		vje_free(ptr);	/* the home pool: the engine's fast path */
+	else
+		vje_dallocx(ptr, f->free);
 }
 
 /* free_slow -- vmem_free with a log line and memcheck's record */
@@ -409,16 +447,16 @@ vmem_realloc(VMEM *vmp, void *ptr, size_t size)
 	if (VG_ON())
 		return realloc_vg(vmp, ptr, size);
 	void *n = vje_rallocx(ptr, size, f->alloc);
-	if (unlikely(n == NULL)) {
-		relieve(vmp, f, size);
+	for (int round = 0; unlikely(n == NULL) && round < POOL_RETRIES;
+			round++) {
+		relieve(vmp, f, size, round);
 		n = vje_rallocx(ptr, size, f->alloc);
-		if (n == NULL && size <= vje_sallocx(ptr, 0))
+	}
+	if (unlikely(n == NULL)) {
+		if (size <= vje_sallocx(ptr, 0))
 			return ptr;	/* shrinking in a full pool */
-		if (n == NULL) {
-			ERR("out of memory in pool %p (%zu bytes)",
-					(void *)vmp, size);
-			errno = ENOMEM;
-		}
+		ERR("out of memory in pool %p (%zu bytes)", (void *)vmp, size);
+		errno = ENOMEM;
 	}
 	return n;
 }

@@ -27,17 +27,24 @@ struct vmem {
 
 	pthread_mutex_t tc_lock;	/* protects the cache registry */
 	unsigned tc_max;	/* live caches this pool hands out */
-	unsigned tc_count;
-	unsigned *tc_ids;	/* engine ids of the live caches */
+	unsigned tc_count;	/* explicit caches alive */
+	unsigned *tc_ids;	/* engine ids of the explicit caches */
+	unsigned home_count;	/* threads whose own cache serves the pool,
+				 * plus the deleter's hold on a retired pool */
+	int retired;		/* deleted, waiting for its home threads */
 };
 
-/* the flags one thread uses for one pool */
+/*
+ * the flags one thread uses for one pool; both 0 for the thread's home
+ * pool, served by the engine's own cache of the thread (fast path)
+ */
 struct tc_flags {
-	int alloc;	/* MALLOCX_ARENA | MALLOCX_TCACHE(_NONE) */
-	int free;	/* MALLOCX_TCACHE(_NONE) */
-	unsigned tc;	/* cache id, TC_NONE without a cache */
+	int alloc;	/* MALLOCX_ARENA | MALLOCX_TCACHE(_NONE), or 0 */
+	int free;	/* MALLOCX_TCACHE(_NONE), or 0 */
+	unsigned tc;	/* cache id, TC_NONE without a cache, or TC_HOME */
 };
 #define TC_NONE (~0u)
+#define TC_HOME (~1u)
 
 /* the calling thread's last pool, checked inline on every call */
 struct tc_last {
@@ -64,8 +71,24 @@ tc_flags(struct vmem *vmp)
 /* tc_pool_init -- prepare the cache registry of a new pool */
 int tc_pool_init(struct vmem *vmp);
 
-/* tc_pool_fini -- destroy every cache of the pool (all threads') */
-void tc_pool_fini(struct vmem *vmp);
+/*
+ * tc_pool_fini -- destroy every cache of the pool (all threads'); 1 when
+ * other threads still have it as their home: the caller then retires the
+ * pool and drops its own hold with tc_unref
+ */
+int tc_pool_fini(struct vmem *vmp);
+
+/* tc_pool_free -- free the cache registry of a destroyed pool */
+void tc_pool_free(struct vmem *vmp);
+
+/* tc_unref -- drop a hold on a retired pool; the last one destroys it */
+void tc_unref(struct vmem *vmp);
+
+/* tc_caches -- caches the pool serves now (explicit and home) */
+unsigned tc_caches(struct vmem *vmp);
+
+/* vmem_destroy -- the end of a pool: arena, mapping, handle (vmem.c) */
+void vmem_destroy(struct vmem *vmp);
 
 /* tc_flush -- flush the calling thread's cache of vmp */
 void tc_flush(struct vmem *vmp, const struct tc_flags *f);

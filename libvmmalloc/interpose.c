@@ -39,10 +39,11 @@ enter(void)
 	return 0;
 }
 
-/* nomem -- a failed allocation: flush and purge once, then ENOMEM */
+/* RETRY -- a failed allocation: flush, purge, retry, then ENOMEM */
 #define RETRY(expr) ({ __typeof__(expr) r_ = (expr);\
-	if (unlikely(r_ == NULL)) { shim_retry(); r_ = (expr);\
-		if (r_ == NULL) errno = ENOMEM; } r_; })
+	for (int i_ = 0; unlikely(r_ == NULL) && i_ < POOL_RETRIES; i_++) {\
+		shim_retry(i_); r_ = (expr); }\
+	if (r_ == NULL) { errno = ENOMEM; } r_; })
 
 /* malloc -- allocate from the pool */
 EXPORT void *

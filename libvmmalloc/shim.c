@@ -209,12 +209,12 @@ shim_bind(void)
 		Shim_bound = 1;
 }
 
-/* shim_retry -- after a failed allocation: flush the cache, purge */
+/* shim_retry -- before retry number round: flush the cache, purge */
 void
-shim_retry(void)
+shim_retry(int round)
 {
 	(void) vje_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
-	pool_purge(&Shim.pool);
+	pool_relieve(&Shim.pool, round);
 }
 
 /* boot_alloc -- memory before the pool exists; never freed */

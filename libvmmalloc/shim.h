@@ -42,8 +42,8 @@ int shim_start(void);
 /* shim_bind -- bind the calling thread to the pool's arena */
 void shim_bind(void);
 
-/* shim_retry -- after a failed allocation: flush, purge (then retry) */
-void shim_retry(void);
+/* shim_retry -- before retry number round: flush, purge (then retry) */
+void shim_retry(int round);
 
 /* boot_alloc -- memory before the pool exists; never freed */
 void *boot_alloc(size_t size, size_t alignment);

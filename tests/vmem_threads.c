@@ -1,9 +1,10 @@
 /*
  * vmem_threads.c -- pools and threads: isolation of several pools used by
- * several threads at once, and thousands of short-lived threads that
- * leave nothing behind (no stranded pool memory, no live caches).
+ * several threads at once, thousands of short-lived threads that leave
+ * nothing behind (no stranded pool memory, no live caches), and pools
+ * deleted while other threads' caches still hold their blocks.
  *
- * Usage: vmem_threads [isolation|shortlived] [scale]; scale 1 is the
+ * Usage: vmem_threads [isolation|shortlived|retire] [scale]; scale 1 is the
  * normal workload, smaller values (e.g. 0.05 under valgrind) shrink it.
  */
 #include <stdint.h>
@@ -315,6 +316,135 @@ test_shortlived(void)
 	pthread_barrier_destroy(&Bar);
 }
 
+/* --- a pool deleted while it is another thread's home --- */
+
+enum ret_mode { RET_OTHER_POOL, RET_EXIT };
+
+static VMEM *Ret_pool;
+static pthread_barrier_t Ret_bar;	/* main and the worker */
+
+/* map_state -- 'f' file mapping, 'r' inaccessible reservation, 0 none */
+static int
+map_state(const void *p, uintptr_t *lo, uintptr_t *hi)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (f == NULL)
+		return -1;
+	char line[1024];
+	int ret = 0;
+	while (ret == 0 && fgets(line, sizeof(line), f)) {
+		unsigned long a, b, ino;
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &a, &b, perms,
+				&ino) == 4 && (uintptr_t)p >= a &&
+				(uintptr_t)p < b) {
+			*lo = a;
+			*hi = b;
+			ret = ino != 0 ? 'f' : strcmp(perms, "---p") == 0 ?
+				'r' : 'o';
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* ret_worker -- use the pool (blocks stay cached), wait, go on or exit */
+static void *
+ret_worker(void *arg)
+{
+	enum ret_mode mode = (enum ret_mode)(uintptr_t)arg;
+	int bad = 0;
+	void *p[64];
+	for (unsigned i = 0; i < 64; i++) {
+		p[i] = vmem_malloc(Ret_pool, 16 + i * 8);
+		bad |= p[i] == NULL;
+		if (p[i])
+			memset(p[i], (int)i, 16 + i * 8);
+	}
+	for (unsigned i = 0; i < 64; i++)
+		vmem_free(Ret_pool, p[i]);
+	pthread_barrier_wait(&Ret_bar);	/* 1: main deletes the pool */
+	pthread_barrier_wait(&Ret_bar);	/* 2: main looked at the maps */
+	if (mode == RET_EXIT)
+		return (void *)(uintptr_t)bad;
+	/* a new pool: the thread lets go of the deleted one, works on */
+	VMEM *q = vmem_create(Dir, VMEM_MIN_POOL);
+	bad |= q == NULL;
+	for (unsigned r = 0; q != NULL && r < 1000; r++) {
+		unsigned char *b = vmem_malloc(q, 16 + r % 512);
+		if (b == NULL) {
+			bad = 1;
+			break;
+		}
+		memset(b, (int)r, 16 + r % 512);
+		bad |= b[15 + r % 512] != (unsigned char)r;
+		vmem_free(q, b);
+	}
+	pthread_barrier_wait(&Ret_bar);	/* 3: main looks again */
+	pthread_barrier_wait(&Ret_bar);	/* 4 */
+	if (q != NULL)
+		vmem_delete(q);
+	return (void *)(uintptr_t)bad;
+}
+
+/* test_retire -- deleting another thread's home pool loses nothing */
+static void
+test_retire(void)
+{
+	static const char *const what[] = { "goes on with another pool",
+		"exits" };
+	MUST(pthread_barrier_init(&Ret_bar, NULL, 2) == 0, "barrier");
+	for (int mode = RET_OTHER_POOL; mode <= RET_EXIT; mode++) {
+		Ret_pool = vmem_create(Dir, 32 << 20);
+		MUST(Ret_pool != NULL, "pool: %s", vmem_errormsg());
+		void *probe = vmem_malloc(Ret_pool, 64);
+		MUST(probe != NULL, "probe block");
+		vmem_free(Ret_pool, probe);
+		uintptr_t lo, hi, lo2, hi2;
+		int before = map_state(probe, &lo, &hi);
+		pthread_t t;
+		MUST(pthread_create(&t, NULL, ret_worker,
+			(void *)(uintptr_t)mode) == 0, "pthread_create");
+		pthread_barrier_wait(&Ret_bar);	/* 1 */
+		errno = 0;
+		vmem_delete(Ret_pool);
+		CHECK(errno == 0, "retire (worker %s): delete succeeds while "
+			"the worker's cache holds blocks", what[mode]);
+		int during = map_state(probe, &lo2, &hi2);
+		CHECK(before == 'f' && during == 'r' && lo2 == lo && hi2 == hi,
+			"retire: the pool file is unmapped at delete, its "
+			"addresses stay reserved (%c -> %c)", before, during);
+		pthread_barrier_wait(&Ret_bar);	/* 2 */
+		if (mode == RET_OTHER_POOL) {
+			pthread_barrier_wait(&Ret_bar);	/* 3 */
+			int after = map_state(probe, &lo2, &hi2);
+			CHECK(after != 'r' || lo2 != lo || hi2 != hi,
+				"retire: the worker's next pool lets go of the "
+				"deleted one (%c)", after ? after : '-');
+			pthread_barrier_wait(&Ret_bar);	/* 4 */
+		}
+		void *r;
+		pthread_join(t, &r);
+		CHECK(r == NULL, "retire: the worker %s without a failure",
+			what[mode]);
+		int end = map_state(probe, &lo2, &hi2);
+		CHECK(end != 'r' || lo2 != lo || hi2 != hi,
+			"retire: nothing of the deleted pool is left after the "
+			"worker %s (%c)", what[mode], end ? end : '-');
+	}
+	/* the deleting thread's own home goes at once */
+	Ret_pool = vmem_create(Dir, 32 << 20);
+	MUST(Ret_pool != NULL, "pool: %s", vmem_errormsg());
+	void *probe = vmem_malloc(Ret_pool, 64);
+	MUST(probe != NULL, "probe block");
+	vmem_free(Ret_pool, probe);
+	vmem_delete(Ret_pool);
+	uintptr_t lo, hi;
+	CHECK(map_state(probe, &lo, &hi) != 'f', "retire: a pool deleted by "
+		"its only user is unmapped at once");
+	pthread_barrier_destroy(&Ret_bar);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -329,5 +459,7 @@ main(int argc, char **argv)
 		test_isolation();
 	if (strcmp(what, "all") == 0 || strcmp(what, "shortlived") == 0)
 		test_shortlived();
+	if (strcmp(what, "all") == 0 || strcmp(what, "retire") == 0)
+		test_retire();
 	return done_testing();
 }

@@ -37,10 +37,12 @@ assert_clean() {
 	assert_clean
 }
 
-@test "VG-03: pools and threads, small, run clean under memcheck" {
+@test "VG-03: pools and threads, small, and pools deleted under other threads run clean under memcheck" {
 	vg vmem_threads isolation 0.02
 	assert_clean
 	vg vmem_threads shortlived 0.01
+	assert_clean
+	vg vmem_threads retire
 	assert_clean
 }
 
