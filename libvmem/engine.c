@@ -21,9 +21,20 @@
  * get 4 shards per pool arena: threads sharing a pool then fill their
  * caches from different slabs, so their blocks do not share cache lines
  * (measured, 2 threads on one pool, 8-512 B: 19 -> 14 ns CPU per pair).
+ * Freed (dirty) space is reused before untouched space of any size: the
+ * engine's default declines dirty extents over 64 times the request, and
+ * as freed large blocks coalesce at once, the dirty space grew into one
+ * extent too big to reuse while new blocks came from untouched pages
+ * (mixed 8 B-1 MiB ring, 1 GiB pool: 790 MiB dirty, RSS 125 MiB; with
+ * the limit at 2^20 times: 14 MiB dirty, RSS 22 MiB).
+ * At most 32 cached blocks per small size class (default 200): a cache
+ * fills half its slots at a time, so a short-lived thread took and gave
+ * back up to 100 blocks per class it touched (4,000 threads of 564 calls
+ * each: 0.65 s -> 0.48 s, glibc 0.37 s; 8-512 B pairs unchanged).
  */
 #define ENGINE_CONF "narenas:1,tcache_max:16384,retain:true,"\
 	"hpa:false,background_thread:false,bin_shards:1-14336:4,"\
+	"lg_extent_max_active_fit:20,tcache_nslots_small_max:32,"\
 	"percpu_arena:disabled,muzzy_decay_ms:0,junk:false,zero:false"
 #endif
 
