@@ -10,7 +10,7 @@
  * own, through the slower flagged calls.  A thread finds its flags through
  * a one-entry cache (Tc_last) or its table indexed by the pool's slot,
  * guarded by the pool's generation.  A pool hands out at most tc_max live
- * caches, home ones included (a cache parks up to about 1 MiB of its
+ * caches, home ones included (a cache parks up to about 3 MiB of its
  * pool), so small pools shared by many threads run partly uncached.
  *
  * Explicit caches die with their thread (key destructor) or their pool

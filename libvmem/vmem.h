@@ -11,7 +11,7 @@
 
 #define VMEM_MAX_POOLS 4096	/* the engine allows ~4093 arenas */
 #define VMEM_MAGIC 0x766d656d706f6f6cULL	/* "vmempool" */
-#define VMEM_CACHE_SHARE ((size_t)8 << 20)	/* one cache per 8 MiB */
+#define VMEM_CACHE_SHARE ((size_t)12 << 20)	/* one cache per 12 MiB */
 
 enum vmem_kind { VMEM_FILE, VMEM_DEVDAX, VMEM_REGION };
 

@@ -330,7 +330,7 @@ test_stats(void)
 		pa[i] = vmem_malloc(a, 1280);	/* bin 1280 */
 	for (int i = 0; i < NB; i++)
 		pb[i] = vmem_malloc(b, 3584);	/* bin 3584 */
-	void *la = vmem_malloc(a, 40960);	/* large 40960 */
+	void *la = vmem_malloc(a, 131072);	/* large, above the cache limit */
 	void *lb = vmem_malloc(b, 81920);	/* large 81920 */
 	char pa_s[64], pb_s[64];
 
@@ -352,8 +352,8 @@ test_stats(void)
 		"stats: A shows its 1280 B bin, not B's 3584 B bin");
 	CHECK(strstr(sb, "3584") != NULL && strstr(sb, "1280") == NULL,
 		"stats: B shows its 3584 B bin, not A's 1280 B bin");
-	CHECK(strstr(sa, "40960") && !strstr(sa, "81920") &&
-		strstr(sb, "81920") && !strstr(sb, "40960"),
+	CHECK(strstr(sa, "131072") && !strstr(sa, "81920") &&
+		strstr(sb, "81920") && !strstr(sb, "131072"),
 		"stats: each shows only its own large class");
 	const char *arena_a = strstr(sa, "arena "), *arena_b = strstr(sb,
 		"arena ");
@@ -375,7 +375,7 @@ test_stats(void)
 	CHECK(!strstr(s, "allocated:") && strstr(s, "pool: "),
 		"stats a: no per-arena summary");
 	s = stats(a, "b");
-	CHECK(!strstr(s, "curregs") && strstr(s, "40960"),
+	CHECK(!strstr(s, "curregs") && strstr(s, "131072"),
 		"stats b: no bins, large still there");
 	s = stats(a, "l");
 	CHECK(!strstr(s, "curlextents") && strstr(s, "curregs"),
@@ -404,7 +404,7 @@ test_stats(void)
 	unsigned long alloc0 = 0;
 	x = strstr(s, "allocated: ");
 	got = x && sscanf(x, "allocated: %lu", &alloc0) == 1;
-	CHECK(got && alloc0 >= NA * 1280 + 40960, "stats: A's allocated %lu",
+	CHECK(got && alloc0 >= NA * 1280 + 131072, "stats: A's allocated %lu",
 		alloc0);
 	for (int i = 0; i < NA; i++)
 		vmem_free(a, pa[i]);

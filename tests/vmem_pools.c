@@ -215,7 +215,7 @@ caches(VMEM *vmp)
 static void
 test_caches(void)
 {
-	size_t psize = (size_t)256 << 20;	/* 32 caches per pool */
+	size_t psize = (size_t)384 << 20;	/* 32 caches per pool */
 	size_t len = (size_t)CPOOLS * psize;
 	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
