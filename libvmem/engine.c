@@ -48,9 +48,14 @@
  * longer take the pool's arena locks every time (8 B-64 KiB ring with
  * 1 MiB blocks: 1 thread 250 -> 108 ns per pair, 2 threads 460 -> 170).
  * A cache parks at most about 1.8 MiB of small and 1.3 MiB of large
- * blocks.
+ * blocks, which the per-pool budget allows for, so a home cache is
+ * trimmed (garbage-collected) once per GiB a thread allocates instead of
+ * every 64 KiB, as explicit caches never are: the trimming cost 10% of
+ * the time of 8-512 B pairs (1 thread 11.2 -> 10.3 ns CPU per pair; 2
+ * threads on one pool 6.6 -> 5.7 ns wall).
  */
-#define ENGINE_CONF ENGINE_CONF_COMMON ",tcache_max:65536,tcache_nslots_large:4"
+#define ENGINE_CONF ENGINE_CONF_COMMON ",tcache_max:65536,"\
+	"tcache_nslots_large:4,tcache_gc_incr_bytes:1073741824"
 #endif
 #endif
 
