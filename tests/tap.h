@@ -70,4 +70,24 @@ done_testing(void)
 	return tap_failed ? 1 : 0;
 }
 
+/* a named group of test points, run when named on the command line */
+struct tap_group {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* tap_groups -- run the groups named in argv[1..]; all when none is */
+__attribute__((unused))
+static void
+tap_groups(int argc, char **argv, const struct tap_group *g, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int run = argc < 2;
+		for (int a = 1; a < argc; a++)
+			run |= strcmp(argv[a], g[i].name) == 0;
+		if (run)
+			g[i].fn();
+	}
+}
+
 #endif

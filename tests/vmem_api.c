@@ -758,10 +758,7 @@ test_foreign(void)
 	vmem_delete(b);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} Groups[] = {
+static const struct tap_group Groups[] = {
 	{ "create", test_create }, { "region", test_region },
 	{ "check", test_check }, { "version", test_version },
 	{ "errmsg", test_errmsg }, { "malloc", test_malloc },
@@ -778,13 +775,6 @@ main(int argc, char **argv)
 		Dir = getenv("TEST_DIR");
 	CHECK(vmem_errormsg() != NULL && vmem_errormsg()[0] == '\0',
 		"errormsg: \"\" before any error");
-	unsigned n = sizeof(Groups) / sizeof(Groups[0]);
-	for (unsigned i = 0; i < n; i++) {
-		int run = argc < 2;
-		for (int a = 1; a < argc; a++)
-			run |= strcmp(argv[a], Groups[i].name) == 0;
-		if (run)
-			Groups[i].fn();
-	}
+	tap_groups(argc, argv, Groups, sizeof(Groups) / sizeof(Groups[0]));
 	return done_testing();
 }

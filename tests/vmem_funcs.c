@@ -426,10 +426,7 @@ test_stats(void)
 	vmem_delete(b);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} Groups[] = {
+static const struct tap_group Groups[] = {
 	{ "count", test_count }, { "fail", test_fail },
 	{ "print", test_print }, { "stats", test_stats },
 };
@@ -440,14 +437,7 @@ main(int argc, char **argv)
 	tap_init(argc, argv);
 	if (getenv("TEST_DIR"))
 		Dir = getenv("TEST_DIR");
-	unsigned n = sizeof(Groups) / sizeof(Groups[0]);
-	for (unsigned i = 0; i < n; i++) {
-		int run = argc < 2;
-		for (int a = 1; a < argc; a++)
-			run |= strcmp(argv[a], Groups[i].name) == 0;
-		if (run)
-			Groups[i].fn();
-	}
+	tap_groups(argc, argv, Groups, sizeof(Groups) / sizeof(Groups[0]));
 	free(Out);
 	return done_testing();
 }

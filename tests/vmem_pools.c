@@ -390,10 +390,7 @@ test_files(void)
 	CHECK(rmdir(dir) == 0, "files: the directory can be removed");
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} Groups[] = {
+static const struct tap_group Groups[] = {
 	{ "many", test_many }, { "max", test_max }, { "caches", test_caches },
 	{ "cycles", test_cycles }, { "files", test_files },
 };
@@ -404,13 +401,6 @@ main(int argc, char **argv)
 	tap_init(argc, argv);
 	if (getenv("TEST_DIR"))
 		Dir = getenv("TEST_DIR");
-	unsigned n = sizeof(Groups) / sizeof(Groups[0]);
-	for (unsigned i = 0; i < n; i++) {
-		int run = argc < 2;
-		for (int a = 1; a < argc; a++)
-			run |= strcmp(argv[a], Groups[i].name) == 0;
-		if (run)
-			Groups[i].fn();
-	}
+	tap_groups(argc, argv, Groups, sizeof(Groups) / sizeof(Groups[0]));
 	return done_testing();
 }
