@@ -35,6 +35,7 @@
 #include "shim.h"
 #include "stats.h"
 #include "util.h"
+#include "model.h"
 
 enum { V_DIR, V_SIZE, V_FORK, V_STATS, V_PUNCH, V_LEVEL, NVARS };
 static const char *const Names[NVARS] = { "VMMALLOC_POOL_DIR",
@@ -111,34 +112,6 @@ static int
 model_digit(const char *v, int max)
 {
 	return v == NULL || (v[0] >= '0' && v[0] <= '0' + max && v[1] == '\0');
-}
-
-/* model_size -- decimal digits and at most one K/M/G/T, fitting size_t */
-static int
-model_size(const char *s, size_t *out)
-{
-	size_t len = strlen(s), nd = len;
-	unsigned shift = 0;
-	if (len && strchr("kKmMgGtT", s[len - 1]) && s[len - 1]) {
-		const char *k = strchr("kKmMgGtT", s[len - 1]);
-		shift = 10 * (1 + (unsigned)(k - "kKmMgGtT") / 2);
-		nd--;
-	}
-	if (nd == 0)
-		return -1;
-	unsigned __int128 v = 0;
-	for (size_t i = 0; i < nd; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-		if (v > SIZE_MAX)
-			return -1;
-	}
-	v <<= shift;
-	if (v > SIZE_MAX)
-		return -1;
-	*out = (size_t)v;
-	return 0;
 }
 
 /*
