@@ -1,6 +1,7 @@
 /*
- * tcache.c -- one explicit engine cache per (thread, pool), and the table
- * of live pools that ties them together
+ * tcache.c -- one engine cache per (thread, pool): the thread's own for its
+ * home pool, explicit ones for the others; and the table of live pools
+ * that ties them together
  *
  * The engine's automatic cache of a thread mixes arenas, so a pool's
  * blocks could be handed out by another pool.  So a thread binds itself
